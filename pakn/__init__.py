@@ -1,0 +1,77 @@
+"""pakn: receiving and handling feedback on administrative regulations (phản ánh, kiến nghị)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import INSTANCE_DIR, Config, database_url
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def select_locale() -> str:
+    """Vietnamese unless the visitor chose another offered language (``?lang=en``)."""
+    from flask import current_app
+
+    offered = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang")
+    if chosen in offered:
+        session["lang"] = chosen
+        return chosen
+    return session.get("lang") if session.get("lang") in offered else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI — in that order.
+
+    ``config`` overrides the defaults and the environment (tests pass the database URL).
+    Migrations are not run here: ``flask --app wsgi db upgrade`` does that.
+    """
+    app = Flask(__name__, template_folder="../templates", static_folder="static",
+                instance_path=str(INSTANCE_DIR))
+    settings = Config().as_dict()
+    settings.update(config or {})
+    settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    if str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                                 **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
+    app.config.from_mapping(settings)
+
+    from . import models  # noqa: F401  (registers the tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+
+    from .web import security
+
+    security.init_app(app)
+
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
+
+    from .cli import pakn_cli
+
+    app.cli.add_command(pakn_cli)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """On SQLite, enforce foreign keys and wait for locks instead of failing at once."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

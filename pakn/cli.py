@@ -1,0 +1,61 @@
+"""``flask --app wsgi pakn …`` commands."""
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from workflows.glossary import STAFF_ROLES
+from workflows.pakn import WORKFLOW
+
+from .extensions import db
+from .models import Agency, User
+from .operations import transaction
+
+pakn_cli = AppGroup("pakn", help="pakn administration commands.")
+
+
+@pakn_cli.command("workflow")
+def workflow_command() -> None:
+    """Print the PAKN workflow definition as Markdown tables."""
+    click.echo(WORKFLOW.as_markdown(), nl=False)
+
+
+@pakn_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in STAFF_ROLES]), required=True)
+@click.option("--agency", "agency_code", help="Code of the user's agency (not needed for admin).")
+@click.option("--password", help="Initial password; a random one is generated and printed when omitted.")
+def create_user_command(email: str, full_name: str, role: str, agency_code: str | None,
+                        password: str | None) -> None:
+    """Create a staff account."""
+    email = email.strip().lower()
+    agency = None
+    if agency_code:
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise click.BadParameter(f"no agency with code {agency_code!r}", param_hint="--agency")
+    if role != "admin" and agency is None:
+        raise click.BadParameter("staff other than admin need --agency", param_hint="--agency")
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise click.BadParameter(f"{email} already exists", param_hint="--email")
+    if password is not None and len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    with transaction():
+        user = User(email=email, full_name=full_name, role=role, agency=agency)
+        user.set_password(password)
+        db.session.add(user)
+    click.echo(f"created {email} ({role})" + (f" with password {password}" if generated else ""))
+
+
+@pakn_cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load a realistic demo province: agencies, fields, one user per role, cases in every state."""
+    from .demo import seed_demo
+
+    seed_demo(echo=click.echo)

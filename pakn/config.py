@@ -1,0 +1,118 @@
+"""Configuration: one class, every key documented where it is defined.
+
+Environment variables override the defaults; ``create_app(config={...})`` overrides both
+(tests use that). Nothing secret is a constant in the code.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(os.environ.get("PAKN_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def database_url(url: str | None) -> str:
+    """Normalise a database URL; an empty one means the embedded SQLite file under instance/.
+
+    ``postgres://`` and driverless ``postgresql://`` URLs get the psycopg 3 driver.
+    """
+    if not url:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'pakn.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key() -> str:
+    """``SECRET_KEY`` from the environment, or one generated once and kept in instance/secret_key."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        # Exclusive create: two processes starting at once cannot both write a key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
+
+
+class Config:
+    """Defaults; read at app creation so that environment changes between apps apply."""
+
+    def __init__(self) -> None:
+        #: DATABASE_URL: PostgreSQL in production; unset = SQLite file instance/pakn.sqlite3.
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+        #: REDIS_URL: RQ queues; unset = jobs run in-process after commit (embedded default).
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        #: SECRET_KEY: signs sessions and CSRF tokens; generated once under instance/ when unset.
+        self.SECRET_KEY = secret_key()
+        #: All local dates and deadlines are in this zone; instants are stored in UTC.
+        self.TIMEZONE = "Asia/Ho_Chi_Minh"
+        self.BABEL_DEFAULT_LOCALE = "vi"
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        #: UI languages offered; Vietnamese first and default.
+        self.LANGUAGES = ("vi", "en")
+
+        #: Largest request body (uploads included), bytes; larger gets 413.
+        self.MAX_CONTENT_LENGTH = _env_int("PAKN_MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+        #: Largest JSON body accepted by the API, bytes; larger gets 413.
+        self.API_MAX_JSON_BYTES = _env_int("PAKN_API_MAX_JSON_BYTES", 256 * 1024)
+        #: Folder for uploaded files, outside any static folder.
+        self.UPLOAD_FOLDER = os.environ.get("PAKN_UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+
+        #: Cookies: Secure only over HTTPS (set PAKN_SECURE_COOKIES=1 in production).
+        self.SESSION_COOKIE_SECURE = _env_bool("PAKN_SECURE_COOKIES", False)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = 0
+        #: A staff session lasts one working day at most.
+        self.PERMANENT_SESSION_LIFETIME = _env_int("PAKN_SESSION_SECONDS", 10 * 3600)
+        self.WTF_CSRF_TIME_LIMIT = 4 * 3600
+
+        #: API bearer tokens live this many hours.
+        self.API_TOKEN_TTL_HOURS = _env_int("PAKN_API_TOKEN_TTL_HOURS", 12)
+        #: Login throttling: failures per account before a lock, lock length, failures per address.
+        self.LOGIN_MAX_FAILURES = _env_int("PAKN_LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_LOCK_MINUTES = _env_int("PAKN_LOGIN_LOCK_MINUTES", 15)
+        self.LOGIN_IP_MAX_FAILURES = _env_int("PAKN_LOGIN_IP_MAX_FAILURES", 30)
+
+        #: Clock settings (per province; defaults are the legal values, shared/domain.md).
+        self.CLOCK = {
+            "forward_days": _env_int("PAKN_FORWARD_DAYS", 5),  # working days to classify/forward
+            "answer_days": _env_int("PAKN_ANSWER_DAYS", 20),  # days to answer, from receipt
+            "answer_day_unit": os.environ.get("PAKN_ANSWER_DAY_UNIT", "calendar"),  # or "working"
+            "check_days": _env_int("PAKN_CHECK_DAYS", 2),  # working days for the office check
+            "publish_days": _env_int("PAKN_PUBLISH_DAYS", 2),  # working days to notify and publish
+            "progress_update_days": _env_int("PAKN_PROGRESS_UPDATE_DAYS", 7),  # once overdue
+        }
+        #: Public base URL used in links sent by e-mail/SMS (tracking links).
+        self.PUBLIC_BASE_URL = os.environ.get("PAKN_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        #: Name of the province shown in the UI and documents.
+        self.PROVINCE_NAME = os.environ.get("PAKN_PROVINCE_NAME", "Vĩnh Long")
+
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            # Survive a database restart without a 500 per pooled connection.
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.JSON_SORT_KEYS = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k.isupper()}

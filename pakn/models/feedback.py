@@ -1,0 +1,133 @@
+"""The feedback case (phản ánh, kiến nghị): one row whatever the channel."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflows.glossary import Channel, ContentCategory, Kind, RejectReason, Subject
+from workflows.pakn import AGENCY_STATES, WORKFLOW
+
+from ..extensions import db
+from .agency import Agency
+from .field import Field
+from .types import UTCDateTime, utcnow
+from .user import User
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Feedback(db.Model):
+    """A PAKN case.
+
+    ``code`` (PAKN-2026-000123) is readable and public; the tracking token that lets a
+    citizen see the case is high-entropy and stored only as its SHA-256. ``state`` is
+    changed only by the operations layer through the workflow engine; ``version`` makes
+    a concurrent change fail instead of overwriting. CHECK constraints tie every state
+    to the fields it requires, so an impossible row cannot exist.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint(_in("state", WORKFLOW.states), name="state_known"),
+        CheckConstraint(_in("kind", Kind.codes()), name="kind_known"),
+        CheckConstraint(_in("channel", Channel.codes()), name="channel_known"),
+        CheckConstraint(f"subject IS NULL OR {_in('subject', Subject.codes())}", name="subject_known"),
+        CheckConstraint(f"content_category IS NULL OR {_in('content_category', ContentCategory.codes())}",
+                        name="category_known"),
+        CheckConstraint(
+            f"reject_reason_code IS NULL OR {_in('reject_reason_code', RejectReason.codes())}",
+            name="reject_reason_known"),
+        CheckConstraint("(state = 'rejected') = (reject_reason_code IS NOT NULL)", name="rejected_has_reason"),
+        CheckConstraint("(state = 'merged') = (duplicate_of_id IS NOT NULL)", name="merged_has_target"),
+        CheckConstraint("duplicate_of_id IS NULL OR duplicate_of_id <> id", name="not_own_duplicate"),
+        CheckConstraint("(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_has_time"),
+        CheckConstraint("(state IN ('published', 'closed')) = (published_at IS NOT NULL)",
+                        name="published_has_time"),
+        CheckConstraint("published_at IS NULL OR (public_title IS NOT NULL AND public_answer IS NOT NULL)",
+                        name="published_has_text"),
+        CheckConstraint("(state = 'closed') = (closed_at IS NOT NULL)", name="closed_has_time"),
+        CheckConstraint(f"NOT ({_in('state', AGENCY_STATES)}) OR agency_id IS NOT NULL",
+                        name="handled_has_agency"),
+        CheckConstraint("submitter_phone IS NOT NULL OR submitter_email IS NOT NULL",
+                        name="submitter_reachable"),
+        UniqueConstraint("channel", "external_ref", name="uq_feedback_channel_external_ref"),
+        Index("ix_feedback_state_received", "state", "received_at"),
+        Index("ix_feedback_agency_state", "agency_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(String(20))
+    content_category: Mapped[str | None] = mapped_column(String(2))
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("field.id"), index=True)
+    title: Mapped[str] = mapped_column(String(250))
+    content: Mapped[str] = mapped_column(Text)
+    proposal: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+
+    submitter_name: Mapped[str] = mapped_column(String(200))
+    submitter_organisation: Mapped[str | None] = mapped_column(String(250))
+    submitter_address: Mapped[str] = mapped_column(String(500))
+    submitter_phone: Mapped[str | None] = mapped_column(String(20))
+    submitter_email: Mapped[str | None] = mapped_column(String(254))
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    original_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # e.g. at VPCP
+    state: Mapped[str] = mapped_column(String(30), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the legal answer deadline
+
+    reject_reason_code: Mapped[str | None] = mapped_column(String(30))
+    reject_guidance: Mapped[str | None] = mapped_column(Text)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"), index=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_title: Mapped[str | None] = mapped_column(String(250))
+    public_summary: Mapped[str | None] = mapped_column(Text)
+    public_answer: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    field: Mapped[Field | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    duplicate_of: Mapped["Feedback | None"] = relationship(remote_side="Feedback.id")
+    stage_visits: Mapped[list["StageVisit"]] = relationship(  # noqa: F821
+        back_populates="feedback", order_by="StageVisit.id")
+
+    @property
+    def state_label(self) -> str:
+        return WORKFLOW.states[self.state].label
+
+    def __repr__(self) -> str:
+        return f"<Feedback {self.code} {self.state}>"
+
+
+class FeedbackCounter(db.Model):
+    """The per-year sequence behind readable codes (PAKN-2026-000123).
+
+    Incremented with a single UPDATE in the submitting transaction, so codes are unique
+    and gap-free for committed cases on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "feedback_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,47 @@
+"""The transactional outbox: every side effect is a row written with the change causing it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import JSONType, UTCDateTime, utcnow
+
+OUTBOX_STATUSES = ("pending", "sent", "failed", "dead")
+RECIPIENT_KINDS = ("submitter", "agency", "office", "user")
+
+
+class OutboxMessage(db.Model):
+    """A message to deliver (e-mail, SMS, in-app) once the transaction that wrote it commits.
+
+    ``kind`` is ``<recipient>.<event>`` (e.g. ``submitter.receipt``, ``agency.forwarded``).
+    Delivery is at-least-once by a relay; the job re-reads this row and stops when it is
+    no longer pending, and the message id is derived from ``id``, so nothing is sent twice.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in OUTBOX_STATUSES) + ")",
+                        name="status_known"),
+        CheckConstraint("recipient_kind IN (" + ", ".join(f"'{s}'" for s in RECIPIENT_KINDS) + ")",
+                        name="recipient_known"),
+        Index("ix_outbox_pending", "available_at",
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(60))
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"), index=True)
+    audit_event_id: Mapped[int | None] = mapped_column(ForeignKey("audit_event.id"))
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    recipient_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    payload: Mapped[dict] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

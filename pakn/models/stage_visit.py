@@ -1,0 +1,47 @@
+"""Stage visits: one row each time a case enters a stage, with its due date."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import JSONType, UTCDateTime, utcnow
+
+
+class StageVisit(db.Model):
+    """One entry of a case into a stage (classify, handle, check, publish).
+
+    Deadlines, overdue lists, reminders and reports are SQL over these rows, never
+    timers in memory. ``explanation`` keeps how ``due_at`` was computed (start, rule,
+    days skipped and why) so every due date can be explained.
+    """
+
+    __tablename__ = "stage_visit"
+    __table_args__ = (
+        # The open visits, by due date: what sweeps and overdue lists read.
+        Index("ix_stage_visit_open_due", "due_at",
+              sqlite_where=text("finished_at IS NULL"), postgresql_where=text("finished_at IS NULL")),
+        # At most one open visit per case.
+        Index("uq_stage_visit_one_open", "feedback_id", unique=True,
+              sqlite_where=text("finished_at IS NULL"), postgresql_where=text("finished_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(30))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_date: Mapped[date | None] = mapped_column(Date)  # local last day (Asia/Ho_Chi_Minh)
+    rule: Mapped[dict | None] = mapped_column(JSONType)
+    explanation: Mapped[dict | None] = mapped_column(JSONType)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    plan_task_id: Mapped[int | None] = mapped_column(ForeignKey("plan_task.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(40))  # the trigger that ended the visit
+    extended_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # internal extension record
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+
+    feedback: Mapped["Feedback"] = relationship(back_populates="stage_visits")  # noqa: F821
+    plan_task: Mapped["PlanTask | None"] = relationship()  # noqa: F821

@@ -1,0 +1,83 @@
+"""Staff accounts. Citizens have no account: they hold a tracking token instead."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from workflows.glossary import AGENCY_ROLES, OFFICE_ROLES, STAFF_ROLES
+
+from ..extensions import db
+from .agency import Agency
+from .types import UTCDateTime, utcnow
+
+_ROLES = ", ".join(f"'{r.value}'" for r in STAFF_ROLES)
+
+
+class User(UserMixin, db.Model):
+    """A staff member: office clerk or lead, agency officer or lead, or admin.
+
+    ``session_version`` is part of the login session id: bumping it (deactivation,
+    password change) ends every live session at its next request.
+    """
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLES})", name="role_known"),
+        CheckConstraint("role = 'admin' OR agency_id IS NOT NULL", name="staff_has_agency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    # -- passwords ---------------------------------------------------------------------
+    def set_password(self, password: str) -> None:
+        """Hash with scrypt (Werkzeug's default) and end other sessions."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # -- Flask-Login ---------------------------------------------------------------------
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    # -- what the workflow engine needs (engine.Actor) -------------------------------------
+    @property
+    def user_id(self) -> int:
+        return self.id
+
+    @property
+    def label(self) -> str:
+        return self.full_name
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in OFFICE_ROLES
+
+    @property
+    def is_agency(self) -> bool:
+        return self.role in AGENCY_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

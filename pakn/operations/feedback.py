@@ -1,0 +1,441 @@
+"""Every state change of a feedback case goes through here.
+
+:func:`receive_feedback` creates a case; :func:`apply_transition` fires any other trigger.
+Both ask the workflow engine, change the case, close and open stage visits with their due
+dates, write the audit event and the outbox rows — and only flush. The caller (request,
+job or CLI, see :mod:`pakn.operations.transaction`) commits once, or rolls back on any
+exception, so a refused or failed operation leaves nothing behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime, time, timezone
+from typing import Any, Callable, Mapping
+
+from marshmallow import ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.calendar import TZ, to_local_date
+from workflows.engine import N_, Transition, TransitionRefused
+from workflows.glossary import REJECT_GUIDANCE
+from workflows.pakn import WORKFLOW
+
+from ..extensions import db
+from ..models import (
+    Agency, Answer, AuditEvent, Feedback, FeedbackCounter, Field, OutboxMessage, PlanTask, StageVisit,
+    User,
+)
+from ..models.types import utcnow
+from .clock import stage_deadline
+from .errors import Conflict, InvalidPayload, StaleVersion, from_refusal
+
+Payload = Mapping[str, Any]
+
+
+# -- helpers ----------------------------------------------------------------------------
+def hash_token(token: str) -> str:
+    """The stored form of a tracking or API token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_by_tracking(code: str, token: str) -> Feedback | None:
+    """The case with this code whose tracking token is ``token``, or None (never says which was wrong)."""
+    case = db.session.scalar(select(Feedback).where(Feedback.code == code))
+    if case is None or not secrets.compare_digest(case.tracking_token_hash, hash_token(token or "")):
+        return None
+    return case
+
+
+def _load(transition: Transition, data: Payload | None) -> dict:
+    if transition.schema is None:
+        return {}
+    try:
+        return transition.schema().load(dict(data or {}))
+    except ValidationError as err:
+        raise InvalidPayload(err.normalized_messages()) from None
+
+
+def _next_code(received_at: datetime) -> str:
+    """The next readable code of the (local) year: PAKN-2026-000123.
+
+    A single UPDATE … RETURNING takes the row lock, so concurrent submissions queue for a
+    moment instead of colliding; the first code of a year inserts the row in a savepoint.
+    """
+    year = to_local_date(received_at).year
+    bump = (update(FeedbackCounter).where(FeedbackCounter.year == year)
+            .values(last_value=FeedbackCounter.last_value + 1).returning(FeedbackCounter.last_value))
+    value = db.session.execute(bump).scalar()
+    if value is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(FeedbackCounter).values(year=year, last_value=1))
+            value = 1
+        except IntegrityError:  # another transaction created the year's row first
+            value = db.session.execute(bump).scalar_one()
+    return f"PAKN-{year}-{value:06d}"
+
+
+def _field_by_code(code: str | None, name: str = "field") -> Field | None:
+    if code is None:
+        return None
+    found = db.session.scalar(select(Field).where(Field.code == code, Field.active.is_(True)))
+    if found is None:
+        raise InvalidPayload({name: [N_("Lĩnh vực không tồn tại.")]})
+    return found
+
+
+def office_agency() -> Agency:
+    """The provincial office (Văn phòng UBND tỉnh); the demo seed and setup create it."""
+    office = db.session.scalar(select(Agency).where(Agency.is_office.is_(True)))
+    if office is None:
+        raise Conflict(N_("Chưa khai báo Văn phòng UBND tỉnh trong danh mục cơ quan."))
+    return office
+
+
+def _plan_task_for(binding: str | None) -> PlanTask | None:
+    if binding is None:
+        return None
+    return db.session.scalar(
+        select(PlanTask).where(PlanTask.binding == binding).order_by(PlanTask.id.desc()).limit(1))
+
+
+def open_visit(case: Feedback) -> StageVisit | None:
+    """The case's current (unfinished) stage visit, if any."""
+    return db.session.scalar(
+        select(StageVisit).where(StageVisit.feedback_id == case.id, StageVisit.finished_at.is_(None)))
+
+
+def _enter_stage(case: Feedback, entered_at: datetime, outcome: str, restart: bool, from_state: str | None) -> None:
+    """Close the open visit and open one for the case's new stage, when the stage changes."""
+    old = WORKFLOW.stage_of(from_state)
+    new = WORKFLOW.stage_of(case.state)
+    if old is not None and new is not None and old.key == new.key and not restart:
+        return
+    current = open_visit(case) if from_state is not None else None
+    if current is not None:
+        current.finished_at = entered_at
+        current.outcome = outcome
+        db.session.flush()  # at most one open visit per case (a unique partial index)
+    if new is None:
+        return
+    visit = StageVisit(feedback_id=case.id, stage=new.key, entered_at=entered_at,
+                       agency_id=case.agency_id if new.responsible == "agency" else office_agency().id)
+    task = _plan_task_for(new.plan_task)
+    visit.plan_task_id = task.id if task else None
+    if new.deadline is not None:
+        deadline = stage_deadline(new.deadline, case, entered_at)
+        visit.due_at, visit.due_date = deadline.due_at, deadline.due_date
+        visit.rule = {"setting": new.deadline.setting, "days": deadline.rule.days,
+                      "unit": deadline.rule.unit.value, "anchor": new.deadline.anchor}
+        visit.explanation = deadline.as_dict()
+    db.session.add(visit)
+
+
+def _actor_fields(actor) -> dict:
+    return {"actor_id": getattr(actor, "user_id", None), "actor_role": actor.role,
+            "actor_label": getattr(actor, "label", actor.role)}
+
+
+def _write_outbox(case: Feedback, transition: Transition, event: AuditEvent, payload: dict,
+                  previous_agency_id: int | None) -> None:
+    """One outbox row per message kind of the transition, addressed by role, never copying
+    personal data (the delivering job re-reads the case)."""
+    for kind in transition.outbox:
+        recipient = kind.split(".", 1)[0]
+        row = OutboxMessage(kind=kind, feedback_id=case.id, audit_event_id=event.id,
+                            recipient_kind=recipient, payload=payload)
+        if recipient == "agency":
+            row.recipient_agency_id = case.agency_id or previous_agency_id
+            if row.recipient_agency_id is None:
+                continue  # e.g. a withdrawal before any agency was involved
+            if kind == "agency.draft_sent_back":
+                draft = _latest_answer(case)
+                row.recipient_kind, row.recipient_user_id = "user", draft.author_id if draft else None
+                if row.recipient_user_id is None:
+                    continue
+        elif recipient == "office":
+            row.recipient_agency_id = office_agency().id
+        db.session.add(row)
+
+
+def _audit(case: Feedback, action: str, actor, from_state: str | None, data: dict, at: datetime) -> AuditEvent:
+    event = AuditEvent(feedback_id=case.id, action=action, from_state=from_state, to_state=case.state,
+                       at=at, data=data, version=case.version, **_actor_fields(actor))
+    db.session.add(event)
+    return event
+
+
+def _flush(case: Feedback) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleVersion() from None
+
+
+# -- creating a case ---------------------------------------------------------------------
+def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: datetime | None = None
+                     ) -> tuple[Feedback, str]:
+    """Create a case from a submission (``receive``) or from staff intake (``receive_on_behalf``).
+
+    Returns the case and its tracking token (shown once; only its hash is stored).
+    Raises :class:`Forbidden` if the actor may not receive, :class:`InvalidPayload` on bad data.
+    """
+    now = now or utcnow()
+    try:
+        transition = WORKFLOW.check(None, trigger, actor)
+    except TransitionRefused as refused:
+        raise from_refusal(refused.refusal) from None
+    payload = _load(transition, data)
+    field = _field_by_code(payload.pop("field", None))
+    received_at = payload.pop("received_at", None) or now
+    if received_at > now:
+        raise InvalidPayload({"received_at": [N_("Ngày tiếp nhận không được ở tương lai.")]})
+    channel = payload.pop("channel", "web")
+    token = secrets.token_urlsafe(32)
+    case = Feedback(
+        code=_next_code(received_at), tracking_token_hash=hash_token(token), state=transition.target,
+        channel=channel, received_at=received_at, field=field, **payload,
+    )
+    db.session.add(case)
+    # The submitter's answer clock, kept on the case for lists and sweeps.
+    case.answer_due_at = stage_deadline(WORKFLOW.stages["handle"].deadline, case, received_at).due_at
+    _flush(case)
+    _enter_stage(case, received_at, trigger, restart=False, from_state=None)
+    event = _audit(case, trigger, actor, None, {"channel": channel, "code": case.code}, now)
+    _flush(case)
+    _write_outbox(case, transition, event, {"trigger": trigger}, None)
+    _flush(case)
+    return case, token
+
+
+# -- every other trigger -----------------------------------------------------------------
+def _latest_answer(case: Feedback) -> Answer | None:
+    return db.session.scalar(
+        select(Answer).where(Answer.feedback_id == case.id).order_by(Answer.revision.desc()).limit(1))
+
+
+def _classify(case: Feedback, payload: dict, ctx: dict) -> dict:
+    case.subject = payload["subject"]
+    case.content_category = payload["content_category"]
+    case.field = ctx["field"]
+    if payload.get("kind"):
+        case.kind = payload["kind"]
+    return {"subject": case.subject, "content_category": case.content_category,
+            "field": ctx["field"].code, "kind": case.kind, "note": payload.get("note")}
+
+
+def _resolve(transition: Transition, case: Feedback, payload: dict, now: datetime) -> dict:
+    """Look up what the payload refers to (by code); unknown references are payload errors."""
+    ctx: dict[str, Any] = {"today": now.astimezone(TZ).date()}
+    if "field" in payload and payload["field"] is not None:
+        ctx["field"] = _field_by_code(payload["field"])
+    if transition.trigger == "forward":
+        ctx["agency"] = db.session.scalar(select(Agency).where(Agency.code == payload["agency"]))
+        if ctx["agency"] is None:
+            raise InvalidPayload({"agency": [N_("Cơ quan không tồn tại.")]})
+    if payload.get("suggested_agency"):
+        if db.session.scalar(select(Agency.id).where(Agency.code == payload["suggested_agency"])) is None:
+            raise InvalidPayload({"suggested_agency": [N_("Cơ quan không tồn tại.")]})
+    if transition.trigger == "merge":
+        ctx["duplicate"] = db.session.scalar(select(Feedback).where(Feedback.code == payload["duplicate_of"]))
+        if ctx["duplicate"] is None:
+            raise InvalidPayload({"duplicate_of": [N_("Không tìm thấy PAKN có mã này.")]})
+    if payload.get("assignee") is not None:
+        ctx["assignee"] = db.session.get(User, payload["assignee"])
+    if transition.trigger == "record_extension":
+        visit = open_visit(case)
+        due = (visit.extended_due_at or visit.due_at) if visit else None
+        ctx["current_due_date"] = due.astimezone(TZ).date() if due else None
+        ctx["visit"] = visit
+    return ctx
+
+
+def _end_of_local_day(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), TZ).astimezone(timezone.utc)
+
+
+def _answer_status(case: Feedback, status: str, actor=None, comment: str | None = None, now=None) -> Answer:
+    answer = _latest_answer(case)
+    if answer is None:
+        raise Conflict(N_("Chưa có dự thảo trả lời."))
+    answer.status = status
+    if actor is not None:
+        answer.reviewed_by_id, answer.reviewed_at, answer.review_comment = actor.user_id, now, comment
+    return answer
+
+
+# Each effect changes the case for its trigger and returns the data kept in the audit event.
+Effect = Callable[[Feedback, dict, Any, dict, datetime], dict]
+
+
+def _reject(case, payload, actor, ctx, now):
+    case.reject_reason_code = payload["reason_code"]
+    case.reject_guidance = payload.get("guidance") or REJECT_GUIDANCE[payload["reason_code"]]
+    return {"reason_code": case.reject_reason_code, "guidance": case.reject_guidance}
+
+
+def _merge(case, payload, actor, ctx, now):
+    case.duplicate_of = ctx["duplicate"]
+    return {"duplicate_of": ctx["duplicate"].code, "note": payload.get("note")}
+
+
+def _handle_in_office(case, payload, actor, ctx, now):
+    data = _classify(case, payload, ctx)
+    case.agency = office_agency()
+    case.assignee_id = actor.user_id
+    return data
+
+
+def _forward(case, payload, actor, ctx, now):
+    data = _classify(case, payload, ctx)
+    case.agency, case.assignee_id = ctx["agency"], None
+    return {**data, "agency": ctx["agency"].code}
+
+
+def _accept(case, payload, actor, ctx, now):
+    case.assignee_id = payload.get("assignee") or actor.user_id
+    return {"assignee": case.assignee_id, "note": payload.get("note")}
+
+
+def _return_not_competent(case, payload, actor, ctx, now):
+    data = {"agency": case.agency.code, "reason": payload["reason"],
+            "suggested_agency": payload.get("suggested_agency")}
+    case.agency, case.assignee_id = None, None
+    return data
+
+
+def _record_extension(case, payload, actor, ctx, now):
+    visit = ctx["visit"]
+    visit.extended_due_at = _end_of_local_day(payload["new_due_date"])
+    visit.extension_reason = payload["reason"]
+    return {"new_due_date": payload["new_due_date"].isoformat(), "reason": payload["reason"]}
+
+
+def _draft_answer(case, payload, actor, ctx, now):
+    latest = _latest_answer(case)
+    answer = Answer(feedback_id=case.id, revision=(latest.revision + 1) if latest else 1,
+                    agency_id=case.agency_id, status="pending_approval", author_id=actor.user_id,
+                    created_at=now, **payload)
+    db.session.add(answer)
+    return {"revision": answer.revision, "outcome": answer.outcome}
+
+
+def _approve_answer(case, payload, actor, ctx, now):
+    answer = _answer_status(case, "approved", actor, payload.get("comment"), now)
+    return {"revision": answer.revision, "comment": payload.get("comment")}
+
+
+def _send_back_draft(case, payload, actor, ctx, now):
+    answer = _answer_status(case, "sent_back", actor, payload["comment"], now)
+    return {"revision": answer.revision, "comment": payload["comment"]}
+
+
+def _submit_answer(case, payload, actor, ctx, now):
+    answer = _answer_status(case, "submitted")
+    answer.document_number = payload.get("document_number")
+    answer.document_date = payload.get("document_date")
+    answer.submitted_at = case.answered_at = now
+    return {"revision": answer.revision, "document_number": answer.document_number}
+
+
+def _accept_answer(case, payload, actor, ctx, now):
+    answer = _answer_status(case, "accepted", actor, payload.get("note"), now)
+    return {"revision": answer.revision, "note": payload.get("note")}
+
+
+def _return_answer(case, payload, actor, ctx, now):
+    answer = _answer_status(case, "returned", actor, payload["message"], now)
+    case.answered_at = None
+    return {"revision": answer.revision, "message": payload["message"]}
+
+
+def _publish(case, payload, actor, ctx, now):
+    case.public_title = payload["public_title"]
+    case.public_summary = payload["public_summary"]
+    case.public_answer = payload["public_answer"]
+    case.published_at = now
+    return {}
+
+
+def _close(case, payload, actor, ctx, now):
+    case.closed_at = now
+    return {"note": payload.get("note")}
+
+
+def _withdraw(case, payload, actor, ctx, now):
+    case.withdrawn_at, case.withdraw_reason = now, payload.get("reason")
+    return {"reason": payload.get("reason")}
+
+
+def _record_payload(case, payload, actor, ctx, now):
+    """Triggers whose payload is the whole record (messages, notes)."""
+    return {k: v for k, v in payload.items()}
+
+
+EFFECTS: dict[str, Effect] = {
+    "request_info": _record_payload,
+    "supply_info": _record_payload,
+    "reject": _reject,
+    "merge": _merge,
+    "handle_in_office": _handle_in_office,
+    "forward": _forward,
+    "accept": _accept,
+    "return_not_competent": _return_not_competent,
+    "post_progress": _record_payload,
+    "record_extension": _record_extension,
+    "draft_answer": _draft_answer,
+    "approve_answer": _approve_answer,
+    "send_back_draft": _send_back_draft,
+    "submit_answer": _submit_answer,
+    "accept_answer": _accept_answer,
+    "return_answer": _return_answer,
+    "notify": _record_payload,
+    "publish": _publish,
+    "close": _close,
+    "withdraw": _withdraw,
+}
+_missing = [t for t, tr in WORKFLOW.transitions.items() if not tr.creates and t not in EFFECTS]
+assert not _missing, f"operations missing for triggers {_missing}"
+
+
+def apply_transition(case: Feedback, trigger: str, actor, data: Payload | None = None, *,
+                     expected_version: int | None = None, now: datetime | None = None) -> Feedback:
+    """Fire ``trigger`` on ``case`` as ``actor`` with the payload ``data``.
+
+    Order of checks: the version the actor saw (stale → :class:`StaleVersion`), the role
+    and guards (→ :class:`Forbidden`), the state (→ :class:`Conflict`), the payload
+    (→ :class:`InvalidPayload`), the validators (→ :class:`Conflict`). Then the case
+    changes, the stage visits follow, and the audit event and outbox rows are written;
+    everything is flushed, nothing committed.
+    """
+    now = now or utcnow()
+    if expected_version is not None and case.version != expected_version:
+        raise StaleVersion(case.version, case.state)
+    transition = WORKFLOW.transitions.get(trigger)
+    if transition is None or transition.creates:
+        raise Conflict(N_("Thao tác không tồn tại."))
+    try:
+        WORKFLOW.check(case, trigger, actor)
+        payload = _load(transition, data)
+        ctx = _resolve(transition, case, payload, now)
+        WORKFLOW.check(case, trigger, actor, payload, ctx)
+    except TransitionRefused as refused:
+        raise from_refusal(refused.refusal) from None
+    from_state = case.state
+    previous_agency_id = case.agency_id
+    audit_data = EFFECTS[trigger](case, payload, actor, ctx, now)
+    if transition.target is not None:
+        case.state = transition.target
+    case.updated_at = now  # also bumps the version when nothing else on the row changed
+    _flush(case)
+    if transition.target is not None:
+        _enter_stage(case, now, trigger, transition.restart_stage, from_state)
+    event = _audit(case, trigger, actor, from_state, audit_data, now)
+    _flush(case)
+    message = {k: v for k, v in audit_data.items() if isinstance(v, (str, int, type(None)))}
+    _write_outbox(case, transition, event, {"trigger": trigger, **message}, previous_agency_id)
+    _flush(case)
+    return case

@@ -1,0 +1,82 @@
+"""Error pages (HTML) and the API's single JSON error envelope."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..operations import InvalidPayload, OperationError, StaleVersion
+from . import bp
+
+# Vietnamese messages for the HTTP errors people meet.
+MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Cần đăng nhập.",
+    403: "Bạn không có quyền thực hiện thao tác này.",
+    404: "Không tìm thấy trang hoặc hồ sơ.",
+    405: "Phương thức không được hỗ trợ.",
+    409: "Thao tác không thực hiện được ở trạng thái hiện tại.",
+    413: "Dữ liệu gửi lên quá lớn.",
+    415: "Định dạng dữ liệu không được hỗ trợ.",
+    422: "Dữ liệu không hợp lệ.",
+    429: "Quá nhiều yêu cầu. Vui lòng thử lại sau.",
+    500: "Đã có lỗi hệ thống. Vui lòng thử lại sau.",
+    503: "Hệ thống tạm thời không phục vụ được. Vui lòng thử lại sau.",
+}
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+         415: "unsupported_media_type", 422: "invalid_payload", 429: "too_many_requests",
+         500: "internal_error", 503: "unavailable"}
+
+
+def translate_tree(value):
+    """Translate every message of a (nested) field-error structure."""
+    if isinstance(value, dict):
+        return {str(k): translate_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [translate_tree(v) for v in value]
+    return gettext(str(value))
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None,
+                   fields: dict | None = None, **extra):
+    """The one error envelope: ``{"error": {"code", "message", "fields"}}`` (or an HTML page)."""
+    message = message or gettext(MESSAGES.get(status, MESSAGES[500]))
+    if wants_json():
+        body = {"error": {"code": code or CODES.get(status, "error"), "message": message,
+                          "fields": fields or {}, **extra}}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message, fields=fields or {}), status
+
+
+@bp.app_errorhandler(OperationError)
+def _operation_error(err: OperationError):
+    message = gettext(err.message, **err.params) if err.params else gettext(err.message)
+    extra = {}
+    if isinstance(err, StaleVersion):
+        extra = {"current_version": err.current_version, "current_state": err.current_state}
+    fields = translate_tree(err.fields) if isinstance(err, InvalidPayload) else None
+    return error_response(err.status, err.code, message, fields, **extra)
+
+
+@bp.app_errorhandler(CSRFError)
+def _csrf_error(err: CSRFError):
+    return error_response(400, "csrf", gettext("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. "
+                                               "Vui lòng tải lại trang và thử lại."))
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(err: HTTPException):
+    return error_response(err.code or 500)
+
+
+@bp.app_errorhandler(Exception)
+def _unexpected(err: Exception):
+    # Logged with its traceback, never shown: no stack, SQL or secret reaches the user.
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(500)

@@ -1,0 +1,47 @@
+"""Home page, language switch and the staff dashboard."""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from workflows.pakn import WORKFLOW
+
+from ..access import scope_cases
+from ..extensions import db
+from ..models import Feedback, StageVisit
+from . import bp
+
+
+@bp.route("/")
+def home():
+    return render_template("web/home.html")
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str):
+    from flask import current_app, session
+
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    target = request.args.get("next", "")
+    # Only a path on this site: never "//host" or "scheme:".
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("web.home")
+    return redirect(target)
+
+
+@bp.route("/staff/")
+@login_required
+def dashboard():
+    """Counts per state and the cases most urgently due, in the user's scope."""
+    counts = dict(db.session.execute(
+        scope_cases(select(Feedback.state, func.count()), current_user).group_by(Feedback.state)).all())
+    due = db.session.execute(
+        scope_cases(select(Feedback, StageVisit)
+                    .join(StageVisit, (StageVisit.feedback_id == Feedback.id) & StageVisit.finished_at.is_(None)),
+                    current_user)
+        .order_by(StageVisit.due_at.asc().nulls_last(), Feedback.id).limit(50)).all()
+    states = [s for s in WORKFLOW.states.values() if counts.get(s.key)]
+    return render_template("web/dashboard.html", counts=counts, states=states, due=due)
