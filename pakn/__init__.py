@@ -48,8 +48,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
 
+    from .auth import session as auth_session
     from .web import security
 
+    auth_session.init_app(app)
     security.init_app(app)
 
     from .api import bp as api_bp

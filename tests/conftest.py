@@ -7,6 +7,7 @@ each test.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -97,6 +98,13 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@functools.cache
+def _password_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="scrypt")
+
+
 @dataclass
 class World:
     """A small province: the office, agencies A and B, two fields, one user per role."""
@@ -131,7 +139,7 @@ def world(app) -> World:
         for key, (role, agency) in specs.items():
             user = User(email=f"{key}@pakn.test", full_name=f"Cán bộ {key}", role=role, agency=agency,
                         active=key != "disabled")
-            user.set_password(PASSWORD)
+            user.password_hash = _password_hash()  # one real scrypt hash, computed once per run
             db.session.add(user)
             users[key] = user
         db.session.flush()

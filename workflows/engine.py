@@ -249,7 +249,7 @@ class Workflow:
         while todo:
             cur = todo.popleft()
             for t in self.transitions.values():
-                if cur in t.sources and t.target and t.target not in seen:
+                if cur in t.sources and t.target in self.states and t.target not in seen:
                     seen.add(t.target)
                     todo.append(t.target)
         return seen

@@ -97,7 +97,7 @@ class _SubmitterFields(PayloadSchema):
     submitter_phone = Phone(load_default=None)
     submitter_email = Email(load_default=None)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # show every problem at once
     def _contact(self, data: dict, **kwargs) -> None:
         if not data.get("submitter_phone") and not data.get("submitter_email"):
             message = N_("Cần ít nhất một trong hai: số điện thoại hoặc thư điện tử.")
