@@ -56,7 +56,9 @@ def error_response(status: int, code: str | None = None, message: str | None = N
 
 @bp.app_errorhandler(OperationError)
 def _operation_error(err: OperationError):
-    message = gettext(err.message, **err.params) if err.params else gettext(err.message)
+    # Parameters are often labels (state, action names): msgids themselves.
+    params = {k: gettext(v) if isinstance(v, str) else v for k, v in err.params.items()}
+    message = gettext(err.message, **params) if params else gettext(err.message)
     extra = {}
     if isinstance(err, StaleVersion):
         extra = {"current_version": err.current_version, "current_state": err.current_state}

@@ -1,0 +1,61 @@
+"""Configuration: the embedded default, generated secret key, database URLs."""
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from pakn import config as config_module
+
+
+@pytest.fixture
+def fresh_config(tmp_path, monkeypatch):
+    """The config module reloaded with its instance folder in a temporary directory."""
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PAKN_INSTANCE_DIR", str(tmp_path))
+    module = importlib.reload(config_module)
+    yield module, tmp_path
+    monkeypatch.undo()
+    importlib.reload(config_module)
+
+
+def test_the_embedded_default_is_sqlite_with_in_process_jobs(fresh_config):
+    module, tmp = fresh_config
+    cfg = module.Config()
+    assert cfg.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp / 'pakn.sqlite3'}"
+    assert cfg.REDIS_URL is None
+    assert cfg.BABEL_DEFAULT_LOCALE == "vi" and cfg.TIMEZONE == "Asia/Ho_Chi_Minh"
+
+
+def test_the_secret_key_is_generated_once_and_kept(fresh_config):
+    module, tmp = fresh_config
+    first = module.Config().SECRET_KEY
+    assert len(first) >= 40
+    assert (tmp / "secret_key").read_text().strip() == first
+    assert (tmp / "secret_key").stat().st_mode & 0o077 == 0  # readable by the owner only
+    assert module.Config().SECRET_KEY == first
+
+
+def test_an_explicit_secret_key_wins(fresh_config, monkeypatch):
+    module, tmp = fresh_config
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert module.Config().SECRET_KEY == "from-the-environment"
+    assert not (tmp / "secret_key").exists()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+])
+def test_database_urls_get_the_psycopg3_driver(url, expected):
+    assert config_module.database_url(url) == expected
+
+
+def test_postgresql_connections_are_checked_before_use(fresh_config, monkeypatch):
+    module, _ = fresh_config
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
+    cfg = module.Config()
+    assert cfg.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True}
