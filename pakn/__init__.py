@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import Flask, request, session
+from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -47,6 +49,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.globals["get_locale"] = get_locale  # Flask-Babel 4 does not expose it to templates
+    if app.config.get("PROXY_COUNT"):
+        # Behind N reverse proxies: trust their X-Forwarded-For/-Proto so the client address
+        # (login throttling) and HTTPS detection (HSTS) are right.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
+                                x_proto=app.config["PROXY_COUNT"])
 
     from .auth import session as auth_session
     from .web import security

@@ -103,6 +103,8 @@ class Config:
             "publish_days": _env_int("PAKN_PUBLISH_DAYS", 2),  # working days to notify and publish
             "progress_update_days": _env_int("PAKN_PROGRESS_UPDATE_DAYS", 7),  # once overdue
         }
+        #: Number of reverse proxies in front of the app (0 = none): trust that many X-Forwarded-* hops.
+        self.PROXY_COUNT = _env_int("PAKN_PROXY_COUNT", 0)
         #: Public base URL used in links sent by e-mail/SMS (tracking links).
         self.PUBLIC_BASE_URL = os.environ.get("PAKN_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         #: Name of the province shown in the UI and documents.

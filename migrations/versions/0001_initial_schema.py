@@ -115,8 +115,6 @@ def upgrade():
     sa.Column('agency_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
-    sa.Column('failed_login_count', sa.Integer(), nullable=False),
-    sa.Column('locked_until', pakn.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_login_at', pakn.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', pakn.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role = 'admin' OR agency_id IS NOT NULL", name=op.f('ck_app_user_staff_has_agency')),

@@ -32,37 +32,49 @@ def _window() -> timedelta:
     return timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
 
 
+def _retry_after(column, value: str, limit: int, now: datetime) -> int | None:
+    """Seconds until fewer than ``limit`` failures for ``column == value`` remain in the
+    sliding window (counting only failures after the last success), or None if not throttled."""
+    since = now - _window()
+    last_success = db.session.scalar(
+        select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True)))
+    if last_success is not None and last_success > since:
+        since = last_success
+    recent = db.session.scalars(
+        select(LoginAttempt.at).where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+        .order_by(LoginAttempt.at.desc()).limit(limit)).all()
+    if len(recent) < limit:
+        return None
+    return max(1, int((recent[-1] + _window() - now).total_seconds()) + 1)
+
+
 def check_allowed(email: str, ip: str, now: datetime | None = None) -> None:
-    """Raise :class:`Throttled` when the account is locked or the address failed too often."""
+    """Raise :class:`Throttled` when this e-mail or this address failed too often lately.
+
+    Failures are counted per e-mail whether or not an account exists, so the lock itself
+    does not tell an attacker which e-mails are staff accounts.
+    """
     now = now or utcnow()
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise Throttled(int((user.locked_until - now).total_seconds()) + 1)
-    failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at > now - _window()))
-    if failures >= current_app.config["LOGIN_IP_MAX_FAILURES"]:
-        raise Throttled(int(_window().total_seconds()))
+    for column, value, limit in ((LoginAttempt.email, email, current_app.config["LOGIN_MAX_FAILURES"]),
+                                 (LoginAttempt.ip, ip, current_app.config["LOGIN_IP_MAX_FAILURES"])):
+        wait = _retry_after(column, value, limit, now)
+        if wait is not None:
+            raise Throttled(wait)
 
 
 def authenticate(email: str, password: str, ip: str, now: datetime | None = None) -> User | None:
-    """The active user with these credentials, or None; records the attempt and locks the
-    account after ``LOGIN_MAX_FAILURES`` consecutive failures. Raises :class:`Throttled`.
-    Flushes only: the caller commits (a failed attempt must be committed too)."""
+    """The active user with these credentials, or None; records the attempt.
+    Raises :class:`Throttled` (checked before the password, for known and unknown e-mails
+    alike). Flushes only: the caller commits (a failed attempt must be committed too)."""
     now = now or utcnow()
-    email = (email or "").strip().lower()
+    email = (email or "").strip().lower()[:254]
+    ip = (ip or "")[:64]
     check_allowed(email, ip, now)
     user = db.session.scalar(select(User).where(User.email == email))
     ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     ok = ok and user is not None and user.active
-    db.session.add(LoginAttempt(email=email[:254], ip=ip[:64], at=now, success=ok))
-    if user is not None:
-        if ok:
-            user.failed_login_count, user.locked_until, user.last_login_at = 0, None, now
-        else:
-            user.failed_login_count = (user.failed_login_count or 0) + 1
-            if user.failed_login_count >= current_app.config["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + _window()
-                user.failed_login_count = 0
+    db.session.add(LoginAttempt(email=email, ip=ip, at=now, success=ok))
+    if ok:
+        user.last_login_at = now
     db.session.flush()
     return user if ok else None

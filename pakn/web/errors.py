@@ -6,23 +6,25 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from workflows.engine import N_
+
 from ..operations import InvalidPayload, OperationError, StaleVersion
 from . import bp
 
 # Vietnamese messages for the HTTP errors people meet.
 MESSAGES = {
-    400: "Yêu cầu không hợp lệ.",
-    401: "Cần đăng nhập.",
-    403: "Bạn không có quyền thực hiện thao tác này.",
-    404: "Không tìm thấy trang hoặc hồ sơ.",
-    405: "Phương thức không được hỗ trợ.",
-    409: "Thao tác không thực hiện được ở trạng thái hiện tại.",
-    413: "Dữ liệu gửi lên quá lớn.",
-    415: "Định dạng dữ liệu không được hỗ trợ.",
-    422: "Dữ liệu không hợp lệ.",
-    429: "Quá nhiều yêu cầu. Vui lòng thử lại sau.",
-    500: "Đã có lỗi hệ thống. Vui lòng thử lại sau.",
-    503: "Hệ thống tạm thời không phục vụ được. Vui lòng thử lại sau.",
+    400: N_("Yêu cầu không hợp lệ."),
+    401: N_("Cần đăng nhập."),
+    403: N_("Bạn không có quyền thực hiện thao tác này."),
+    404: N_("Không tìm thấy trang hoặc hồ sơ."),
+    405: N_("Phương thức không được hỗ trợ."),
+    409: N_("Thao tác không thực hiện được ở trạng thái hiện tại."),
+    413: N_("Dữ liệu gửi lên quá lớn."),
+    415: N_("Định dạng dữ liệu không được hỗ trợ."),
+    422: N_("Dữ liệu không hợp lệ."),
+    429: N_("Quá nhiều yêu cầu. Vui lòng thử lại sau."),
+    500: N_("Đã có lỗi hệ thống. Vui lòng thử lại sau."),
+    503: N_("Hệ thống tạm thời không phục vụ được. Vui lòng thử lại sau."),
 }
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from workflows.pakn import WORKFLOW
 
 from ..access import scope_cases
+from ..auth.session import safe_next_path
 from ..extensions import db
 from ..models import Feedback, StageVisit
 from . import bp
@@ -25,11 +26,7 @@ def set_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = code
-    target = request.args.get("next", "")
-    # Only a path on this site: never "//host" or "scheme:".
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("web.home")
-    return redirect(target)
+    return redirect(safe_next_path(request.args.get("next")) or url_for("web.home"))
 
 
 @bp.route("/staff/")

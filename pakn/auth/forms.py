@@ -1,0 +1,34 @@
+"""Forms of the login pages (Flask-WTF: every form carries a CSRF token)."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+# Enough to catch a typo; the address is only ever compared with stored ones.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email_shape(form, field) -> None:
+    if field.data and not _EMAIL.match(field.data.strip()):
+        raise ValidationError(_l("Email không đúng định dạng, ví dụ: ten@vinhlong.gov.vn."))
+
+
+class LoginForm(FlaskForm):
+    """Staff login: email and password."""
+
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(message=_l("Vui lòng nhập email.")),
+                    Length(max=254, message=_l("Email quá dài.")), _email_shape],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    # The length cap keeps hashing cheap whatever is posted.
+    password = PasswordField(
+        _l("Mật khẩu"),
+        validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu.")),
+                    Length(max=1024, message=_l("Mật khẩu quá dài."))],
+    )
