@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                  **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config.from_mapping(settings)
+    app.json.ensure_ascii = False  # Vietnamese stays readable (and shorter) in JSON responses
 
     from . import models  # noqa: F401  (registers the tables)
 
@@ -85,3 +86,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; searches compare Vietnamese text case-insensitively.
+        dbapi_connection.create_function(
+            "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True)

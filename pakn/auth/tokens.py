@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ApiToken, User
 from ..models.types import utcnow
-from ..operations import hash_token
+from ..operations import hash_token, transaction
 
 
 def issue_token(user: User, name: str = "", ttl_hours: int | None = None) -> tuple[str, ApiToken]:
@@ -32,6 +32,11 @@ def user_for_token(raw: str | None) -> User | None:
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         return None
+    # Shown to the owner in the token list; at most one write a minute per token, committed
+    # on its own (before the request's work begins) so that read-only requests record it too.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        with transaction():
+            row.last_used_at = now
     return row.user
 
 

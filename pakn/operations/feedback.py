@@ -199,9 +199,11 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
         code=_next_code(received_at), tracking_token_hash=hash_token(token), state=transition.target,
         channel=channel, received_at=received_at, field=field, **payload,
     )
+    # The submitter's answer clock, kept on the case for lists and sweeps. Computed before the
+    # case is added, so that reading the calendar cannot flush it early: a new case is version 1.
+    with db.session.no_autoflush:
+        case.answer_due_at = stage_deadline(WORKFLOW.stages["handle"].deadline, case, received_at).due_at
     db.session.add(case)
-    # The submitter's answer clock, kept on the case for lists and sweeps.
-    case.answer_due_at = stage_deadline(WORKFLOW.stages["handle"].deadline, case, received_at).due_at
     _flush(case)
     _enter_stage(case, received_at, trigger, restart=False, from_state=None)
     event = _audit(case, trigger, actor, None, {"channel": channel, "code": case.code}, now)
