@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..access import visible_cases
 from ..extensions import db
 from ..models import Agency, Feedback, StageVisit, User
+from ..text import like_pattern
 
 
 def visible_case(user: User, code: str) -> Feedback:
@@ -24,8 +25,8 @@ def visible_case(user: User, code: str) -> Feedback:
 def case_list(user: User, params: Mapping[str, Any], now: datetime) -> Select:
     """The cases ``user`` may see, filtered by the loaded ``CaseQuerySchema`` parameters.
 
-    ``overdue``: the open stage visit is past its due instant. ``q``: a case-insensitive
-    substring of the code, title or content (diacritics still count: "dat" ≠ "đất").
+    ``overdue``: the open stage visit is past its due instant. ``q``: a substring of the code,
+    title, content, proposal or submitter, ignoring case and diacritics ("dat" finds "đất").
     Newest first; every page preloads its agencies and stage visits.
     """
     query = visible_cases(user).options(joinedload(Feedback.agency), selectinload(Feedback.stage_visits))
@@ -39,6 +40,5 @@ def case_list(user: User, params: Mapping[str, Any], now: datetime) -> Select:
             StageVisit.feedback_id == Feedback.id, StageVisit.finished_at.is_(None), StageVisit.due_at < now))
     text = (params.get("q") or "").strip()
     if text:
-        query = query.where(or_(*(column.icontains(text, autoescape=True)
-                                  for column in (Feedback.code, Feedback.title, Feedback.content))))
+        query = query.where(Feedback.search_text.like(like_pattern(text), escape="\\"))
     return query.order_by(Feedback.received_at.desc(), Feedback.id.desc())

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, event, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.glossary import Channel, ContentCategory, Kind, RejectReason, Subject
 from workflows.pakn import AGENCY_STATES, WORKFLOW
 
 from ..extensions import db
+from ..text import fold
 from .agency import Agency
 from .field import Field
 from .types import UTCDateTime, utcnow
@@ -102,6 +103,10 @@ class Feedback(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Folded (pakn.text.fold) copies kept by the ORM for diacritics-insensitive search:
+    # what staff search (code, texts, submitter), and what the public may search (published text).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    public_search_text: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -118,6 +123,16 @@ class Feedback(db.Model):
 
     def __repr__(self) -> str:
         return f"<Feedback {self.code} {self.state}>"
+
+
+@event.listens_for(Feedback, "before_insert")
+@event.listens_for(Feedback, "before_update")
+def _refresh_search_text(mapper, connection, case: Feedback) -> None:
+    """Keep the folded search columns in step with the texts they are made of."""
+    case.search_text = fold(case.code, case.title, case.content, case.proposal, case.submitter_name,
+                            case.submitter_organisation, case.external_ref)
+    case.public_search_text = (fold(case.public_title, case.public_summary, case.public_answer)
+                               if case.published_at else None)
 
 
 class FeedbackCounter(db.Model):
