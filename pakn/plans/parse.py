@@ -115,9 +115,11 @@ def read_metadata(lines: list[str]) -> dict:
             meta["issued_on"] = date(year, month, day).isoformat()
         except ValueError:
             pass
-    issuer = _ISSUER.search(text.replace("\n", " "))
-    if issuer:
-        meta["issuer"] = f"UBND tỉnh {issuer.group(1)}"
+    for line in lines:
+        issuer = _ISSUER.search(line)
+        if issuer:
+            meta["issuer"] = f"UBND tỉnh {issuer.group(1)}"
+            break
     for i, line in enumerate(lines):
         if fold(line) == _TITLE_MARK:
             title_lines = []
@@ -153,6 +155,9 @@ class _Reader:
         self.appendices: list[dict] = []
 
     def table(self, label: str | None, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
+        header = list(header)
+        while header and not header[-1].strip():
+            header.pop()  # a spreadsheet's empty columns on the right
         keys = _header(header)
         appendix = len(self.appendices) + 1
         self.appendices.append({"number": appendix, "label": label or f"Phụ lục {appendix}",
@@ -381,6 +386,7 @@ def parse_docx(data: bytes) -> dict:
         if tag == "p":
             text = Paragraph(child, document).text
             lines.extend(text.split("\n"))
+            lines.append("")  # a paragraph ends like a blank line in a text export
             if _APPENDIX.match(text):
                 label = " ".join(text.split()).capitalize()
         elif tag == "tbl":
