@@ -17,8 +17,8 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 
 
 def _title(report: Report, scope: str) -> str:
-    return _("Báo cáo tình hình, kết quả tiếp nhận, xử lý phản ánh, kiến nghị — %(period)s năm %(year)d — %(scope)s",
-             period=_(report.period.label), year=report.period.year, scope=scope)
+    return _("Báo cáo tình hình, kết quả tiếp nhận, xử lý phản ánh, kiến nghị — %(period)s — %(scope)s",
+             period=report.period.title, scope=scope)
 
 
 def _safe(text: str | None) -> str:
@@ -97,21 +97,21 @@ def to_pdf(report: Report, scope: str) -> bytes:
              new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     label_width, cell_width, height = 46, (pdf.w - 16 - 46) / len(KEYS), 4
-    pdf.set_font("DejaVu", "B", 4.5)
+    pdf.set_font("DejaVu", "B", 4)
     y = pdf.get_y()
     pdf.multi_cell(label_width, 3, _("Cơ quan / lĩnh vực"), border=1, new_x="RIGHT", new_y="TOP", max_line_height=3)
-    header_height = 24
+    header_height = 36
     for _key, group, label in COLUMNS:
         x = pdf.get_x()
-        pdf.multi_cell(cell_width, 2.2, f"{_(GROUPS[group])}: {_(label)}", border=0, new_x="RIGHT", new_y="TOP")
+        pdf.multi_cell(cell_width, 1.9, f"{_(GROUPS[group])}: {_(label)}", border=0, new_x="RIGHT", new_y="TOP")
         pdf.rect(x, y, cell_width, header_height)
         pdf.set_xy(x + cell_width, y)
     pdf.rect(pdf.l_margin, y, label_width, header_height)
     pdf.set_xy(pdf.l_margin, y + header_height)
 
     def line(label: str, values: dict, bold: bool = False) -> None:
-        pdf.set_font("DejaVu", "B" if bold else "", 5.5)
-        pdf.cell(label_width, height, label[:60], border=1)
+        pdf.set_font("DejaVu", "B" if bold else "", 5)
+        pdf.cell(label_width, height, label if len(label) <= 52 else label[:51] + "…", border=1)
         for key in KEYS:
             pdf.cell(cell_width, height, str(values[key]), border=1, align="R")
         pdf.ln(height)

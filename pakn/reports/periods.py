@@ -44,6 +44,15 @@ class ReportPeriod:
         return datetime.combine(self.end, time(), TZ).astimezone(timezone.utc)
 
     @property
+    def title(self) -> str:
+        """"Quý II năm 2026" or "Năm 2026", translated."""
+        from flask_babel import gettext
+
+        if self.period == "Y":
+            return gettext("Năm %(year)d", year=self.year)
+        return gettext("%(quarter)s năm %(year)d", quarter=gettext(PERIOD_LABELS[self.period]), year=self.year)
+
+    @property
     def quarter(self) -> int | None:
         return None if self.period == "Y" else int(self.period[1])
 
