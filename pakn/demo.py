@@ -36,7 +36,7 @@ from workflows.pakn import WORKFLOW
 
 from .extensions import db
 from .models import (
-    Agency, AgencyLevel, AuditEvent, CalendarOverlay, Feedback, Field, Plan, StageVisit, User,
+    Agency, AgencyLevel, AuditEvent, CalendarOverlay, Feedback, Field, Plan, ReportFiling, StageVisit, User,
 )
 from .models.types import utcnow
 from .operations import SubmitterActor, apply_transition, receive_feedback, transaction
@@ -44,6 +44,8 @@ from .operations.clock import working_calendar
 from .plans.binding import bind, put_in_force, suggest_bindings
 from .plans.importer import apply_import
 from .plans.parse import parse_text
+from .reports.periods import due_date, report_period
+from .reports.stats import compute
 from .scenarios import drive, forward_to, path_to
 
 OFFICE_CODE = "VPUBND"  # its presence marks a database that already holds the demo
@@ -1089,6 +1091,36 @@ def _seed_plans(admin: User, now: datetime) -> list[Plan]:
     return plans
 
 
+def _seed_report_filings(agencies: dict[str, Agency], staff: _Staff, now: datetime) -> int:
+    """The quarterly reports of this year already due: most agencies filed a few days early,
+    some late, some not at all; the office filed the consolidated report on time."""
+    today = now.astimezone(TZ).date()
+    count = 0
+    for code in ("Q1", "Q2", "Q3"):
+        period = report_period(today.year, code)
+        due = due_date(period)
+        if due > today:
+            continue
+        for i, agency in enumerate(a for key, a in sorted(agencies.items()) if not a.is_office):
+            if i % 5 == 4:
+                continue  # not filed: the dashboard shows the due date missed
+            day = due + timedelta(days=2) if i % 7 == 3 else due - timedelta(days=3)
+            filed_at = datetime.combine(day, time(15, 30), TZ).astimezone(timezone.utc)
+            filer = staff.users.get(f"officer:{agency.code}")
+            db.session.add(ReportFiling(agency_id=agency.id, year=period.year, period=code, filed_at=filed_at,
+                                        filed_by_id=filer.id if filer else None,
+                                        figures=compute(period, agency.id, now=filed_at).total))
+            count += 1
+        office_day = due_date(period, consolidated=True) - timedelta(days=1)
+        filed_at = datetime.combine(office_day, time(10), TZ).astimezone(timezone.utc)
+        db.session.add(ReportFiling(agency_id=agencies[OFFICE_CODE].id, year=period.year, period=code,
+                                    filed_at=filed_at, filed_by_id=staff.users["lead"].id,
+                                    figures=compute(period, None, now=filed_at).total))
+        count += 1
+    db.session.flush()
+    return count
+
+
 def _seed_calendar(admin: User, now: datetime) -> list[CalendarOverlay]:
     rows = []
     for day, kind, note in missing_calendar_days():
@@ -1171,7 +1203,9 @@ def seed_demo(echo: Callable[[str], Any] = print) -> bool:
         for spec in sorted(CASES, key=lambda c: -c.age):  # oldest first: codes follow receipt order
             codes[spec.key] = _seed_case(spec, staff, codes, now, rng).code
 
+        filings = _seed_report_filings(agencies, staff, now)
         summary = _summary(now, agencies, plans, overlay, staff)
+        summary.insert(4, f"  periodic reports filed this year: {filings}")
     for line in summary:
         echo(line)
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -458,16 +459,16 @@ def test_dashboard_shows_cases_on_time_rate_overdue_and_report_due_dates(app, cl
     assert "Văn bản chuyển xử lý PAKN" in page
     report_row = page.split("Báo cáo định kỳ quý I, II, III và năm về tình hình, kết quả thực hiện nhiệm vụ kiểm "
                             "soát TTHC năm 2019")[1].split("</tr>")[0]
-    assert "Hạn tới:" in report_row and "(Q" in report_row or "(Năm" in report_row
+    assert re.search(r"Hạn tới: trước \d\d/\d\d/\d{4} \((Quý [IV]+ năm|Năm) \d{4}\)", report_row)
     with app.app_context():
         from pakn.plans.dashboard import task_dues
         t112 = db.session.scalar(select(PlanTask).where(PlanTask.number == "11.2"))
         dues = task_dues(t112, date(year, 1, 10))
-        q1_last_year = next(d for d in dues if d.label == f"Q1/{year - 1}")
+        q1_last_year = next(d for d in dues if d.label == f"Quý I năm {year - 1}")
         assert (q1_last_year.before, q1_last_year.met, q1_last_year.detail) == (date(year - 1, 3, 30), True, "1/1")
-        q2_last_year = next(d for d in dues if d.label == f"Q2/{year - 1}")
+        q2_last_year = next(d for d in dues if d.label == f"Quý II năm {year - 1}")
         assert q2_last_year.met is False
-        assert next(d for d in dues if d.label == f"Q1/{year}").met is None
+        assert next(d for d in dues if d.label == f"Quý I năm {year}").met is None
         t73 = db.session.scalar(select(PlanTask).where(PlanTask.number == "7.3"))
         assert [(d.before, d.met) for d in task_dues(t73, date(2026, 1, 1))] == [(date(2019, 8, 30), False)]
 
@@ -484,3 +485,28 @@ def test_admin_records_a_task_done(app, client, login, world):
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     row = page.split(f'id="task-{t73}"')[1].split("</tr>")[0]
     assert "đã hoàn thành đúng hạn" in row and "20/08/2019" in row
+
+
+def test_api_names_the_stage_document_after_the_bound_task(app, client, world, make_case, api_token):
+    with app.app_context(), transaction():
+        plan = apply_import(ben_tre()).plan
+        bind(plan, {k: t.id for k, t in suggest_bindings(plan).items()})
+        put_in_force(plan)
+    code, _ = make_case("forwarded")
+    body = client.get(f"/api/v1/cases/{code}", headers=api_token("clerk")).get_json()
+    visits = body.get("stage_visits") or body.get("visits") or []
+    assert [(v["plan_task_number"], v["plan_task_document"]) for v in visits] == [
+        ("6.2", "Văn bản chuyển xử lý PAKN"), ("6.3", "Văn bản trả lời PAKN")]
+
+
+def test_a_zip_bomb_is_refused_before_extraction():
+    import zipfile
+
+    from pakn.plans.parse import UnsupportedFile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"0" * (65 * 1024 * 1024))
+    with pytest.raises(UnsupportedFile) as refused:
+        parse_upload("bom.docx", buffer.getvalue())
+    assert "quá lớn" in str(refused.value)

@@ -84,8 +84,7 @@ def _report_dues(task: PlanTask, years: list[int], today: date) -> list[Due]:
                     met = True
                 else:
                     met = False if before <= today else None
-                label = f"{'Năm' if code == 'Y' else 'Q' + code[1]}/{year}"
-                dues.append(Due(before, label, met, f"{on_time}/{len(required)}"))
+                dues.append(Due(before, period.title, met, f"{on_time}/{len(required)}"))
     return sorted(dues, key=lambda d: d.before)
 
 

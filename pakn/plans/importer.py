@@ -118,15 +118,11 @@ def apply_import(parsed: dict, actor=None, *, source_name: str | None = None, ov
                                                agency_id=agency_id))
     db.session.flush()
 
-    by_key = {(t.appendix, t.number): t for t in
-              db.session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.part == 1))}
+    all_tasks = {(t.appendix, t.number, t.part): t for t in
+                 db.session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id))}
     for row in rows:
-        task = existing.get((row["appendix"], row["number"], row["part"])) or db.session.scalar(
-            select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.appendix == row["appendix"],
-                                   PlanTask.number == row["number"], PlanTask.part == row["part"]))
-        parent = by_key.get((row["appendix"], row["parent"])) if row.get("parent") else None
-        if row["part"] > 1:
-            parent = parent if parent is not None else None
+        task = all_tasks[(row["appendix"], row["number"], row["part"])]
+        parent = all_tasks.get((row["appendix"], row["parent"], 1)) if row.get("parent") else None
         task.parent_id = parent.id if parent is not None and parent.id != task.id else None
 
     for key, task in existing.items():

@@ -215,12 +215,9 @@ class _Reader:
                 previous = part
                 continue
             if _ROMAN.match(number):
-                section = number
-                full = number
-            elif _ARABIC.match(number) and section and "." not in number:
-                full = f"{section}.{number}"
+                section = full = number
             elif _ARABIC.match(number) and section:
-                full = f"{section}.{number}"
+                full = f"{section}.{number}"  # "1" under section "V" is cited "V.1"
             else:
                 full = number
             task = {
@@ -230,8 +227,7 @@ class _Reader:
                 "parent": None, "is_group": False, "problems": [],
             }
             if "." in full:
-                parent = full.rsplit(".", 1)[0]
-                task["parent"] = parent
+                task["parent"] = full.rsplit(".", 1)[0]
             task["is_group"] = not heading and not any(task[k] for k in ("lead", "cooperating", "timeframe", "product"))
             if (full, 1) in seen:
                 task["problems"].append(problem(
@@ -442,7 +438,8 @@ def parse_xlsx(data: bytes) -> dict:
     return reader.result(read_metadata(meta_lines))
 
 
-FORMATS = {"docx": parse_docx, "txt": None, "csv": parse_csv, "xlsx": parse_xlsx}
+MAX_ZIP_ENTRIES = 2000
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
 
 
 class UnsupportedFile(ValueError):
@@ -454,9 +451,13 @@ def parse_upload(filename: str, data: bytes) -> tuple[str, dict]:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if data[:4] == b"PK\x03\x04":
         try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+            entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
         except zipfile.BadZipFile:
             raise UnsupportedFile(N_("Tệp bị hỏng hoặc không phải DOCX/XLSX.")) from None
+        # Refuse a zip bomb before anything is extracted (sizes as the archive declares them).
+        if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNZIPPED_BYTES:
+            raise UnsupportedFile(N_("Tệp quá lớn sau khi giải nén."))
+        names = [e.filename for e in entries]
         if "word/document.xml" in names:
             return "docx", parse_docx(data)
         if "xl/workbook.xml" in names:

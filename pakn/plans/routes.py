@@ -30,7 +30,7 @@ from .dashboard import dashboard
 from .forms import BindingForm, ConfirmForm, DoneForm, LinkUnitForm, UploadForm, WindowForm
 from .importer import apply_import, importable, relink_units, unlinked_units
 from .parse import UnsupportedFile, normalise_code, parse_upload
-from .units import AgencyMatcher
+from .units import AgencyMatcher, split_units
 
 
 def staff_reader(view):
@@ -146,7 +146,6 @@ def preview(import_id: int):
     code = normalise_code(form.code.data) if form.code.data else None
     existing = db.session.scalar(select(Plan).where(Plan.code == code)) if code else None
     matcher = AgencyMatcher()
-    from .units import split_units
     units = {}
     for task in parsed["tasks"]:
         for key in ("lead", "cooperating"):

@@ -84,15 +84,12 @@ def _quarters(spec: str) -> list[int]:
 
 def _months(first: str, rest: str) -> list[int]:
     numbers = [int(first)]
-    ranged = False
     for sep, value in re.findall(r"(-|,|den|va)\s*(?:thang\s+)?(\d{1,2})", rest):
         value = int(value)
         if sep in ("-", "den"):
             numbers.extend(range(numbers[-1] + 1, value + 1))
-            ranged = True
         else:
             numbers.append(value)
-    del ranged
     return sorted(set(n for n in numbers if 1 <= n <= 12))
 
 

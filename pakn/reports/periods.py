@@ -46,7 +46,11 @@ class ReportPeriod:
     @property
     def title(self) -> str:
         """"Quý II năm 2026" or "Năm 2026", translated."""
-        from flask_babel import gettext
+        from flask import has_request_context
+        from flask_babel import gettext as translate
+
+        def gettext(message: str, **params) -> str:  # Vietnamese outside a request (jobs, CLI)
+            return translate(message, **params) if has_request_context() else message % params if params else message
 
         if self.period == "Y":
             return gettext("Năm %(year)d", year=self.year)
