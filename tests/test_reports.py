@@ -216,3 +216,17 @@ def test_filing_records_the_report_once_and_meets_the_due_date(app, client, logi
     login("clerk")
     index = client.get(f"/reports/?year={YEAR}").get_data(as_text=True)
     assert "Đã gửi" in index
+
+
+def test_the_office_files_the_consolidated_report(app, client, login, world, quarter):
+    login("lead")
+    page = client.get(f"/reports/{YEAR}/Q2/").get_data(as_text=True)
+    assert "Gửi báo cáo kỳ này" in page
+    assert client.post(f"/reports/{YEAR}/Q2/file", data={"csrf_token": csrf_token(page)}).status_code == 302
+    with app.app_context():
+        filing = db.session.scalar(select(ReportFiling))
+        assert filing.agency_id == world.office
+        assert filing.figures == compute(report_period(YEAR, "Q2")).total
+    # An agency's page of another agency offers no filing to the office.
+    other = client.get(f"/reports/{YEAR}/Q2/?agency={world.agency_a}").get_data(as_text=True)
+    assert "Gửi báo cáo kỳ này" not in other and "Sở Xây dựng" in other
