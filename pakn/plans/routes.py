@@ -258,17 +258,17 @@ def units():
     form = LinkUnitForm()
     form.agency.choices = _agency_choices()
     if form.validate_on_submit():
-        folded = fold(form.name.data)
+        folded = fold(form.name.data)[:500]
         if folded != form.folded.data:
             abort(400)
         agency_id = None if form.agency.data == "generic" else int(form.agency.data)
         with transaction():
-            alias = db.session.scalar(select(AgencyAlias).where(AgencyAlias.folded == folded[:500]))
+            alias = db.session.scalar(select(AgencyAlias).where(AgencyAlias.folded == folded))
             if alias is None:
-                alias = AgencyAlias(name=form.name.data, folded=folded[:500], created_by_id=current_user.id)
+                alias = AgencyAlias(name=form.name.data, folded=folded, created_by_id=current_user.id)
                 db.session.add(alias)
             alias.agency_id = agency_id
-            linked = relink_units(folded[:500], agency_id)
+            linked = relink_units(folded, agency_id)
             db.session.add(AuditEvent(action="agency_alias_set", data={
                 "name": form.name.data, "agency_id": agency_id, "units": linked}, **_actor(current_user)))
         flash(_("Đã liên kết \"%(name)s\" (%(count)d lần xuất hiện).", name=form.name.data, count=linked), "success")
