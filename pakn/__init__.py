@@ -70,6 +70,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from .plans import bp as plans_bp
+    from .reports import bp as reports_bp
+
+    app.register_blueprint(plans_bp, url_prefix="/plans")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
 
     from .cli import pakn_cli

@@ -110,6 +110,14 @@ class Config:
         #: Name of the province shown in the UI and documents.
         self.PROVINCE_NAME = os.environ.get("PAKN_PROVINCE_NAME", "Vĩnh Long")
 
+        #: Periodic PAKN reports (domain §8): the day each report window starts (1 = calendar
+        #: quarters; 15 = from the 15th of the month before the period to the 14th of its last
+        #: month) and, when the plan in force does not say, the day of the period's last month
+        #: before which an agency's (25) and the office's consolidated (30) report is due.
+        self.REPORT_WINDOW_START_DAY = _env_int("PAKN_REPORT_WINDOW_START_DAY", 1)
+        self.REPORT_AGENCY_DUE_DAY = _env_int("PAKN_REPORT_AGENCY_DUE_DAY", 25)
+        self.REPORT_OFFICE_DUE_DAY = _env_int("PAKN_REPORT_OFFICE_DUE_DAY", 30)
+
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             # Survive a database restart without a 500 per pooled connection.

@@ -2,8 +2,8 @@
 
 Vĩnh Long after the 1 July 2025 merger (Bến Tre and Trà Vinh joined it; no district
 level): agency levels as data, the provincial office, a dozen sở, some communes and
-wards, the fields, one account per role, the two seed plans (Bến Tre KH 62, now part
-of Vĩnh Long, bound to the workflow stages; Hà Tĩnh KH 09, loaded unbound), the
+wards, the fields, one account per role, the two seed plans imported from pakn/seeds/
+(Bến Tre KH 62, now part of Vĩnh Long, in force; Hà Tĩnh KH 09; both bound), the
 calendar overlay rows the ``holidays`` package does not know yet, and a few dozen
 cases in every state of the workflow.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field as dataclass_field
+from pathlib import Path
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 
@@ -35,11 +36,16 @@ from workflows.pakn import WORKFLOW
 
 from .extensions import db
 from .models import (
-    Agency, AgencyLevel, AuditEvent, CalendarOverlay, Feedback, Field, Plan, PlanTask, StageVisit, User,
+    Agency, AgencyLevel, AuditEvent, CalendarOverlay, Feedback, Field, Plan, ReportFiling, StageVisit, User,
 )
 from .models.types import utcnow
 from .operations import SubmitterActor, apply_transition, receive_feedback, transaction
 from .operations.clock import working_calendar
+from .plans.binding import bind, put_in_force, suggest_bindings
+from .plans.importer import apply_import
+from .plans.parse import parse_text
+from .reports.periods import due_date, report_period
+from .reports.stats import compute
 from .scenarios import drive, forward_to, path_to
 
 OFFICE_CODE = "VPUBND"  # its presence marks a database that already holds the demo
@@ -130,96 +136,14 @@ STAFF = (
     ("admin", "admin", None, "Bùi Anh Khoa", "quantri"),
 )
 
-# -- the plans (shared/seeds): the PAKN rows, word for word ---------------------------
-# (number, parent number, content, lead units, cooperating units, timeframe, expected product, binding)
-BEN_TRE_PLAN = {
-    "code": "62/9/KH-UBND",
-    "title": "Kế hoạch Kiểm soát thủ tục hành chính năm 2019 trên địa bàn tỉnh Bến Tre",
-    "issuer": "UBND tỉnh Bến Tre (nay thuộc tỉnh Vĩnh Long)",
-    "issued_on": date(2018, 12, 28),
-    "tasks": (
-        ("6", None,
-         "Tiếp nhận, xử lý phản ánh, kiến nghị của cá nhân, tổ chức về quy định hành chính và vận hành, "
-         "khai thác Hệ thống thông tin tiếp nhận, trả lời phản ánh, kiến nghị của người dân, doanh nghiệp "
-         "trên Cổng Thông tin điện tử chính phủ (Hệ thống)",
-         None, None, None, None, None),
-        ("6.1", "6",
-         "Niêm yết công khai nội dung hướng dẫn thực hiện phản ánh, kiến nghị (PAKN) của cá nhân, tổ chức "
-         "theo quy định tại Quyết định số 32/2018/QĐ-UBND của UBND tỉnh.",
-         "Sở, ban, ngành; UBND cấp huyện, cấp xã; đơn vị trực tiếp tiếp nhận, giải quyết TTHC",
-         "Văn phòng UBND tỉnh", "Thường xuyên",
-         "Mẫu nội dung hướng dẫn thực hiện PAKN của cá nhân, tổ chức được niêm yết công khai theo quy định",
-         None),
-        ("6.2", "6",
-         "Tiếp nhận, phân loại phản ánh, kiến nghị (PAKN) của cá nhân, tổ chức về quy định, TTHC thuộc "
-         "phạm vi, thẩm quyền của UBND tỉnh, Chủ tịch UBND tỉnh.",
-         "Văn phòng UBND tỉnh", "Các cơ quan, đơn vị có liên quan", "Thường xuyên",
-         "Văn bản chuyển xử lý PAKN", "receive_classify"),
-        ("6.3", "6",
-         "Xử lý PAKN của cá nhân, tổ chức về quy định, TTHC do Văn phòng UBND tỉnh chuyển đến.",
-         "Các cơ quan, đơn vị có liên quan", "Văn phòng UBND tỉnh", "Thường xuyên",
-         "Văn bản trả lời PAKN", "handle"),
-        ("6.4", "6",
-         "Thông báo kết quả trả lời PAKN cho người dân, doanh nghiệp và cập nhật, công khai kết quả xử lý "
-         "PAKN vào Hệ thống.",
-         "Văn phòng UBND tỉnh", "Các đơn vị có liên quan", "Thường xuyên",
-         "Văn bản thông báo kết quả xử lý PAKN được cập nhật, công khai trên Hệ thống", "notify_publish"),
-        # Row 11 of the appendix carries its heading and its first report in one row.
-        ("11", None,
-         "Chế độ thông tin, báo cáo định kỳ hoặc đột xuất (theo yêu cầu) về kiểm soát TTHC, thực hiện cơ chế "
-         "một cửa, một cửa liên thông: Báo cáo định kỳ quý I, II, III và năm về tình hình, kết quả thực hiện "
-         "nhiệm vụ kiểm soát TTHC của các Sở, ban, ngành, UBND cấp huyện (thực hiện trên Hệ thống Quản lý và "
-         "đánh giá về kiểm soát TTHC quy định tại Điều 63 Thông tư số 02/2017/TT-VPCP).",
-         "Sở, ban, ngành; UBND cấp huyện (tổng hợp kết quả của UBND cấp xã)", "Văn phòng UBND tỉnh",
-         "Báo cáo quý I, II, III (trước ngày 25 của tháng cuối quý); báo cáo năm (trước ngày 25/12)",
-         "Báo cáo của các Sở, ban, ngành; UBND cấp huyện", "report"),
-        ("11.2", "11",
-         "Báo cáo định kỳ quý I, II, III và năm về tình hình, kết quả thực hiện nhiệm vụ kiểm soát TTHC năm "
-         "2019 trên địa bàn tỉnh.",
-         "Văn phòng UBND tỉnh", "Cục Kiểm soát thủ tục hành chính và các đơn vị liên quan",
-         "Báo cáo quý I, II, III (trước ngày 30 của tháng cuối quý); báo cáo năm (trước ngày 30/12)",
-         "Báo cáo của UBND tỉnh", None),
-    ),
-}
+# -- the plans: the two real seed plans, imported from pakn/seeds/ as an admin would ----
+SEEDS_DIR = Path(__file__).resolve().parent / "seeds"
+#: (file, put in force): Bến Tre (now part of Vĩnh Long) governs the workflow; Hà Tĩnh is bound too.
+SEED_PLANS = (
+    ("ben-tre-2019-ke-hoach-62-kiem-soat-tthc.txt", True),
+    ("ha-tinh-2019-ke-hoach-09-kiem-soat-tthc-mot-cua.txt", False),
+)
 
-HA_TINH_OFFICE = "Văn phòng Đoàn ĐBQH, HĐND và UBND tỉnh"
-HA_TINH_PLAN = {
-    "code": "09/KH-UBND",
-    "title": ("Kế hoạch Kiểm soát thủ tục hành chính và thực hiện cơ chế một cửa, một cửa liên thông "
-              "trên địa bàn tỉnh năm 2019"),
-    "issuer": "UBND tỉnh Hà Tĩnh",
-    "issued_on": date(2019, 1, 11),
-    "tasks": (
-        ("V", None,
-         "Tiếp nhận và xử lý phản ánh, kiến nghị của cá nhân, tổ chức về quy định hành chính theo quy định",
-         None, None, None, None, None),
-        ("V.1", "V",
-         "Niêm yết địa chỉ tiếp nhận, phản ánh kiến nghị về quy định hành chính, hành vi hành chính trên "
-         "Cổng thông điện tử UBND tỉnh, trang thông tin điện tử cơ quan, đơn vị, địa phương.",
-         f"{HA_TINH_OFFICE}; các sở, ban, ngành cấp tỉnh; UBND cấp huyện", "Các đơn vị có liên quan",
-         "Quý I năm 2019",
-         "Chỉ đạo thiết lập, công khai địa chỉ tiếp nhận phản ánh, kiến nghị theo quy định của Nghị định "
-         "số 20/2008/NĐ-CP trên Cổng/trang thông tin điện tử các cơ quan, đơn vị, địa phương.", None),
-        ("V.2", "V",
-         "Tổ chức việc tiếp nhận và xử lý phản ánh, kiến nghị của cá nhân, tổ chức về quy định hành chính "
-         "do Văn phòng Chính phủ chuyển về hoặc tự tiếp nhận của cá nhân, tổ chức.",
-         HA_TINH_OFFICE, "Các sở, ban, ngành cấp tỉnh; UBND cấp huyện, cấp xã",
-         "Thường xuyên trong năm 2019",
-         "Phân loại, chuyển phản ánh, kiến nghị đến cơ quan có thẩm quyền xử lý; đôn đốc, kiểm tra và kịp "
-         "thời báo cáo UBND tỉnh việc xử lý phản ánh, kiến nghị.", None),
-        # The reporting duty is in the plan's body (section IV "Tổ chức thực hiện và chế độ báo cáo",
-        # item 1), not in the appendix table; its wording is kept, the other columns are its terms.
-        ("IV.1", None,
-         "Thực hiện báo cáo công tác kiểm soát TTHC và thực hiện cơ chế một cửa, một cửa liên thông theo quy "
-         "định tại Điều 60, 61 Thông tư số 02/2017/TT-VPCP ngày 31/10/2017 của Văn phòng Chính phủ, tổng hợp "
-         "kết quả thực hiện báo cáo UBND tỉnh và cơ quan có thẩm quyền theo quy định.",
-         HA_TINH_OFFICE,
-         "Giám đốc các sở, Thủ trưởng các ban, ngành cấp tỉnh; Chủ tịch UBND các huyện, thành phố, thị xã; "
-         "Chủ tịch UBND các xã, phường, thị trấn",
-         "Theo Điều 60, 61 Thông tư số 02/2017/TT-VPCP",
-         "Báo cáo UBND tỉnh và cơ quan có thẩm quyền theo quy định", None),
-    ),
-}
 
 # -- the calendar: announced schedules (shared/domain.md §9) --------------------------
 # Each is added to the overlay only if the ``holidays`` package does not already know it.
@@ -1152,20 +1076,49 @@ def _seed_users(agencies: dict[str, Agency]) -> _Staff:
     return _Staff(users, passwords)
 
 
-def _seed_plan(spec: dict) -> Plan:
-    plan = Plan(code=spec["code"], title=spec["title"], issuer=spec["issuer"], issued_on=spec["issued_on"])
-    db.session.add(plan)
-    by_number: dict[str, PlanTask] = {}
-    for position, (number, _, content, lead, coop, timeframe, product, binding) in enumerate(spec["tasks"]):
-        task = PlanTask(plan=plan, position=position, number=number, content=content, lead_units=lead,
-                        cooperating_units=coop, timeframe=timeframe, expected_product=product, binding=binding)
-        db.session.add(task)
-        by_number[number] = task
-    db.session.flush()  # ids for the parent links
-    for number, parent, *_ in spec["tasks"]:
-        if parent is not None:
-            by_number[number].parent_id = by_number[parent].id
-    return plan
+def _seed_plans(admin: User, now: datetime) -> list[Plan]:
+    """Import both seed plans through the plan importer, bind their stages as suggested from
+    the task wording, and put Bến Tre's in force."""
+    plans = []
+    for filename, in_force in SEED_PLANS:
+        parsed = parse_text((SEEDS_DIR / filename).read_text(encoding="utf-8"))
+        plan = apply_import(parsed, admin, source_name=filename, now=now).plan
+        db.session.refresh(plan)
+        bind(plan, {key: task.id for key, task in suggest_bindings(plan).items()})
+        if in_force:
+            put_in_force(plan)
+        plans.append(plan)
+    return plans
+
+
+def _seed_report_filings(agencies: dict[str, Agency], staff: _Staff, now: datetime) -> int:
+    """The quarterly reports of this year already due: most agencies filed a few days early,
+    some late, some not at all; the office filed the consolidated report on time."""
+    today = now.astimezone(TZ).date()
+    count = 0
+    for code in ("Q1", "Q2", "Q3"):
+        period = report_period(today.year, code)
+        due = due_date(period)
+        if due > today:
+            continue
+        for i, agency in enumerate(a for key, a in sorted(agencies.items()) if not a.is_office):
+            if i % 5 == 4:
+                continue  # not filed: the dashboard shows the due date missed
+            day = due + timedelta(days=2) if i % 7 == 3 else due - timedelta(days=3)
+            filed_at = datetime.combine(day, time(15, 30), TZ).astimezone(timezone.utc)
+            filer = staff.users.get(f"officer:{agency.code}")
+            db.session.add(ReportFiling(agency_id=agency.id, year=period.year, period=code, filed_at=filed_at,
+                                        filed_by_id=filer.id if filer else None,
+                                        figures=compute(period, agency.id, now=filed_at).total))
+            count += 1
+        office_day = due_date(period, consolidated=True) - timedelta(days=1)
+        filed_at = datetime.combine(office_day, time(10), TZ).astimezone(timezone.utc)
+        db.session.add(ReportFiling(agency_id=agencies[OFFICE_CODE].id, year=period.year, period=code,
+                                    filed_at=filed_at, filed_by_id=staff.users["lead"].id,
+                                    figures=compute(period, None, now=filed_at).total))
+        count += 1
+    db.session.flush()
+    return count
 
 
 def _seed_calendar(admin: User, now: datetime) -> list[CalendarOverlay]:
@@ -1242,15 +1195,17 @@ def seed_demo(echo: Callable[[str], Any] = print) -> bool:
         agencies = _seed_agencies()
         db.session.add_all(Field(code=code, name=name) for code, name in FIELDS)
         staff = _seed_users(agencies)
-        plans = [_seed_plan(BEN_TRE_PLAN), _seed_plan(HA_TINH_PLAN)]
         db.session.flush()
+        plans = _seed_plans(staff.users["admin"], now)
         overlay = _seed_calendar(staff.users["admin"], now)
 
         codes: dict[str, str] = {}
         for spec in sorted(CASES, key=lambda c: -c.age):  # oldest first: codes follow receipt order
             codes[spec.key] = _seed_case(spec, staff, codes, now, rng).code
 
+        filings = _seed_report_filings(agencies, staff, now)
         summary = _summary(now, agencies, plans, overlay, staff)
+        summary.insert(4, f"  periodic reports filed this year: {filings}")
     for line in summary:
         echo(line)
     return True
@@ -1267,7 +1222,9 @@ def _summary(now: datetime, agencies, plans, overlay, staff: _Staff) -> list[str
         f"  {len(agencies)} agencies (office {OFFICE_CODE}, {len(DEPARTMENTS)} sở/ban/ngành, "
         f"{len(COMMUNES)} xã/phường), {len(FIELDS)} fields",
         "  plans: " + "; ".join(f"{p.code} ({len(p.tasks)} tasks)" for p in plans)
-        + " — bound: 6.2 receive_classify, 6.3 handle, 6.4 notify_publish, 11 report",
+        + " — bound: " + "; ".join(
+            f"{p.code} " + ", ".join(f"{t.label} {t.binding}" for t in p.tasks if t.binding) for p in plans)
+        + f" (in force: {next((p.code for p in plans if p.in_force), '—')})",
         (f"  calendar overlay: {len(overlay)} day(s) added" if overlay else
          f"  calendar overlay: none needed (holidays {holidays.__version__} already knows the announced "
          "2025–2026 days off and make-up days)"),

@@ -7,14 +7,14 @@ from sqlalchemy import func, select
 
 from pakn.extensions import db
 from pakn.models import (
-    Agency, AgencyLevel, AuditEvent, CalendarOverlay, Feedback, Field, OutboxMessage, Plan, PlanTask,
+    Agency, AgencyLevel, AuditEvent, CalendarOverlay, Feedback, Field, OutboxMessage, Plan, PlanTask, PlanTaskUnit,
     StageVisit, User,
 )
 from pakn.models.types import utcnow
 from workflows.glossary import STAFF_ROLES
 from workflows.pakn import WORKFLOW
 
-TABLES = (AgencyLevel, Agency, Field, User, Plan, PlanTask, CalendarOverlay, Feedback, StageVisit,
+TABLES = (AgencyLevel, Agency, Field, User, Plan, PlanTask, PlanTaskUnit, CalendarOverlay, Feedback, StageVisit,
           AuditEvent, OutboxMessage)
 
 
@@ -66,18 +66,21 @@ def test_seed_demo_builds_a_province_with_cases_in_every_state(app, runner):
             assert role == user.role and len(password) >= 12
             assert user.check_password(password)
 
-        # The two plans: Bến Tre's PAKN tasks bound to the stages, Hà Tĩnh's loaded unbound.
+        # The two plans, imported from the seed files: both bound, Bến Tre's in force.
         plans = {p.code: p for p in db.session.scalars(select(Plan))}
         ben_tre, ha_tinh = plans["62/9/KH-UBND"], plans["09/KH-UBND"]
+        assert ben_tre.in_force and not ha_tinh.in_force
         bound = {t.number: t.binding for t in ben_tre.tasks if t.binding}
-        assert bound == {"6.2": "receive_classify", "6.3": "handle", "6.4": "notify_publish", "11": "report"}
+        assert bound == {"6.2": "receive_classify", "6.3": "handle", "6.4": "notify_publish", "11": "report",
+                         "11.2": "report_consolidated"}
         task_62 = next(t for t in ben_tre.tasks if t.number == "6.2")
         assert task_62.lead_units == "Văn phòng UBND tỉnh"
         assert task_62.expected_product == "Văn bản chuyển xử lý PAKN"
         assert task_62.timeframe == "Thường xuyên"
+        assert len(ben_tre.tasks) == 39 and len(ha_tinh.tasks) == 37
         assert {"6.1", "6.2", "6.3", "6.4", "11"} <= {t.number for t in ben_tre.tasks}
         assert {"V.1", "V.2"} <= {t.number for t in ha_tinh.tasks}
-        assert all(t.binding is None for t in ha_tinh.tasks)
+        assert {t.number: t.binding for t in ha_tinh.tasks if t.binding} == {"V.2": "receive_classify"}
 
         # Cases in every state of the workflow, each with its audit trail and stage visits.
         cases = db.session.scalars(select(Feedback)).all()

@@ -1,5 +1,6 @@
 """The data model, one concept per module; importing this package registers every table."""
 from .agency import Agency, AgencyLevel
+from .agency_alias import AgencyAlias
 from .answer import Answer
 from .api_token import ApiToken
 from .attachment import Attachment
@@ -9,12 +10,13 @@ from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
 from .outbox import OutboxMessage
-from .plan import Plan, PlanTask
+from .plan import Plan, PlanImport, PlanTask, PlanTaskUnit
+from .report_filing import ReportFiling
 from .stage_visit import StageVisit
 from .user import User
 
 __all__ = [
-    "Agency", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent", "CalendarOverlay",
-    "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanTask",
-    "StageVisit", "User",
+    "Agency", "AgencyAlias", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent", "CalendarOverlay",
+    "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanImport", "PlanTask",
+    "PlanTaskUnit", "ReportFiling", "StageVisit", "User",
 ]

@@ -25,7 +25,7 @@ from workflows.pakn import WORKFLOW
 
 from ..extensions import db
 from ..models import (
-    Agency, Answer, AuditEvent, Feedback, FeedbackCounter, Field, OutboxMessage, PlanTask, StageVisit,
+    Agency, Answer, AuditEvent, Feedback, FeedbackCounter, Field, OutboxMessage, Plan, PlanTask, StageVisit,
     User,
 )
 from ..models.types import utcnow
@@ -96,10 +96,12 @@ def office_agency() -> Agency:
 
 
 def _plan_task_for(binding: str | None) -> PlanTask | None:
+    """The task bound to ``binding`` in the plan in force (with none in force, the latest bound)."""
     if binding is None:
         return None
     return db.session.scalar(
-        select(PlanTask).where(PlanTask.binding == binding).order_by(PlanTask.id.desc()).limit(1))
+        select(PlanTask).join(Plan, Plan.id == PlanTask.plan_id).where(PlanTask.binding == binding)
+        .order_by(Plan.in_force.desc(), PlanTask.id.desc()).limit(1))
 
 
 def open_visit(case: Feedback) -> StageVisit | None:

@@ -96,6 +96,9 @@ class StageVisitSchema(OutputSchema):
     explanation = fields.Function(lambda v: explanation_text(v.explanation))
     agency = fields.Function(lambda v: _agency(db.session.get(Agency, v.agency_id)) if v.agency_id else None)
     plan_task_number = fields.Function(lambda v: v.plan_task.number if v.plan_task is not None else None)
+    # The document this stage produces is named after the bound task's expected product.
+    plan_task_document = fields.Function(
+        lambda v: v.plan_task.expected_product if v.plan_task is not None else None)
     finished_at = Instant(allow_none=True)
     outcome = fields.String(allow_none=True)
     extended_due_at = Instant(allow_none=True)
