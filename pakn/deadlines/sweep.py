@@ -1,0 +1,167 @@
+"""The deadline sweep: marks due-soon and overdue stage visits and writes reminders,
+escalations and progress-update notices to the outbox, each exactly once.
+
+Run it from cron (``flask --app wsgi pakn sweep``) or as the periodic RQ job
+:func:`pakn.deadlines.jobs.sweep_job` (scheduled by ``rq cron pakn/deadlines/cron.py``).
+
+What a run does, in one transaction, with set-based SQL only (INSERT … SELECT and
+UPDATE … WHERE; no case is ever loaded into Python):
+
+1. **Escalation** of every open visit past its legal due date (``due_at``), not paused and
+   not yet marked overdue: an ``office.escalation`` to the office lead for every stage and, for
+   the agency's stage (``handle``), an ``agency.escalation`` to the agency lead; payload
+   ``{"visit_id", "stage", "due_at"}``. The visit becomes ``overdue``.
+2. **Progress updates** while a ``handle`` visit is overdue: ``agency.progress_update_due``
+   at once, then every ``progress_update_days`` days (the visit's settings version; 7 by
+   law); payload ``{"visit_id", "due_at"}`` where ``due_at`` ends the period in which the
+   update is due.
+3. **Reminders** ``reminder_days`` working days before the due date (``remind_at``, computed
+   with the calendar when the clock started): an ``agency.reminder`` to the responsible
+   agency (the office for its own stages), payload ``{"visit_id", "stage", "due_at"}``. The
+   visit becomes ``due_soon``.
+
+Exactly once, even when two sweeps run at once: every notice is first *claimed* as a
+:class:`~pakn.models.DeadlineNotice` row whose (visit, kind, sequence) key is unique, with
+``INSERT … ON CONFLICT DO NOTHING``; the outbox rows are then written only for the claims
+this run inserted (its ``run_id``). On PostgreSQL the candidate rows are also taken with
+``FOR UPDATE SKIP LOCKED`` so a second sweep skips what the first is working on instead of
+waiting; on SQLite the writers are serialised by the database lock (the first statement of
+the run is already a write).
+
+The internal extension record (``extended_due_at``) does not move the legal due date: the
+law has no extension, only progress updates, so the sweep and the SLA figures use ``due_at``.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+
+from ..extensions import db
+from ..models.types import UTCDateTime, utcnow
+from ..operations.clock import default_settings
+
+#: The stage whose clock is the agency's answer (escalated to the agency lead, progress updates).
+AGENCY_STAGE = "handle"
+
+NOTICE_KINDS = ("agency.reminder", "agency.escalation", "office.escalation", "agency.progress_update_due")
+
+
+@dataclass
+class SweepResult:
+    """What one sweep wrote: outbox rows per kind, and visits newly marked."""
+
+    run_id: str
+    now: datetime
+    written: dict[str, int] = field(default_factory=dict)
+    marked_due_soon: int = 0
+    marked_overdue: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.written.values())
+
+
+class _Dialect:
+    """The few SQL fragments that differ between PostgreSQL and SQLite."""
+
+    def __init__(self, name: str) -> None:
+        self.pg = name == "postgresql"
+
+    @property
+    def lock(self) -> str:
+        return " FOR UPDATE OF v SKIP LOCKED" if self.pg else ""
+
+    def plus_days(self, column: str, days: str) -> str:
+        if self.pg:
+            return f"({column} + make_interval(days => {days}))"
+        # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff': shift the date-time, keep the fraction.
+        return f"(strftime('%Y-%m-%d %H:%M:%S', {column}, '+' || ({days}) || ' days') || substr({column}, 20))"
+
+    def iso(self, column: str) -> str:
+        if self.pg:
+            return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
+        return f"strftime('%Y-%m-%dT%H:%M:%S+00:00', {column})"
+
+    def json(self, *pairs: str) -> str:
+        return ("jsonb_build_object(" if self.pg else "json_object(") + ", ".join(pairs) + ")"
+
+
+def _execute(sql: str, params: dict) -> int:
+    statement = text(sql)
+    if ":now" in sql:
+        statement = statement.bindparams(bindparam("now", type_=UTCDateTime()))
+    return db.session.execute(statement, {k: v for k, v in params.items() if f":{k}" in sql}).rowcount or 0
+
+
+_OPEN = "v.finished_at IS NULL AND v.paused_at IS NULL"
+_CLAIM = ("INSERT INTO deadline_notice (visit_id, feedback_id, kind, sequence, due_at, recipient_agency_id,"
+          " run_id, created_at) ")
+
+
+def run_sweep(now: datetime | None = None) -> SweepResult:
+    """One sweep at ``now`` (default: the current instant). Only flushes: the caller commits
+    (``transaction()``), and a rollback undoes the claims and the outbox rows together."""
+    now = now or utcnow()
+    d = _Dialect(db.session.get_bind().dialect.name)
+    result = SweepResult(run_id=uuid.uuid4().hex, now=now)
+    params = {"now": now, "run": result.run_id,
+              "period": int(default_settings()["progress_update_days"]), "stage": AGENCY_STAGE}
+    office = "(SELECT a.id FROM agency a WHERE a.is_office LIMIT 1)"
+    overdue = f"{_OPEN} AND v.due_status <> 'overdue' AND v.due_at < :now"
+
+    # 1. escalations (claims), then the visits they cover become overdue
+    _execute(_CLAIM + f"SELECT v.id, v.feedback_id, 'office.escalation', 1, v.due_at, {office}, :run, :now"
+             f" FROM stage_visit v WHERE {overdue}{d.lock} ON CONFLICT DO NOTHING", params)
+    _execute(_CLAIM + "SELECT v.id, v.feedback_id, 'agency.escalation', 1, v.due_at, v.agency_id, :run, :now"
+             f" FROM stage_visit v WHERE {overdue} AND v.stage = :stage AND v.agency_id IS NOT NULL"
+             f" AND v.agency_id <> COALESCE({office}, -1){d.lock} ON CONFLICT DO NOTHING", params)
+    result.marked_overdue = _execute(
+        "UPDATE stage_visit SET due_status = 'overdue',"
+        " next_progress_at = CASE WHEN stage = :stage THEN due_at ELSE NULL END"
+        " WHERE id IN (SELECT v.id FROM stage_visit v WHERE " + overdue +
+        " AND EXISTS (SELECT 1 FROM deadline_notice n WHERE n.visit_id = v.id"
+        " AND n.kind = 'office.escalation'))", params)
+
+    # 2. progress updates due while overdue: one period per visit per run
+    period = ("COALESCE((SELECT cs.progress_update_days FROM clock_setting cs"
+              " WHERE cs.id = v.clock_setting_id), :period)")
+    _execute(_CLAIM + "SELECT v.id, v.feedback_id, 'agency.progress_update_due', v.progress_seq + 1, "
+             + d.plus_days("v.next_progress_at", period) + ", v.agency_id, :run, :now"
+             f" FROM stage_visit v WHERE {_OPEN} AND v.next_progress_at IS NOT NULL"
+             f" AND v.next_progress_at <= :now AND v.agency_id IS NOT NULL{d.lock}"
+             " ON CONFLICT DO NOTHING", params)
+    _execute("UPDATE stage_visit SET progress_seq = progress_seq + 1, next_progress_at = "
+             + d.plus_days("next_progress_at", period.replace("v.clock_setting_id", "stage_visit.clock_setting_id"))
+             + " WHERE id IN (SELECT n.visit_id FROM deadline_notice n WHERE n.run_id = :run"
+             " AND n.kind = 'agency.progress_update_due')", params)
+
+    # 3. reminders before the due date, then the visits become due soon
+    soon = f"{_OPEN} AND v.due_status = 'pending' AND v.remind_at <= :now AND v.due_at >= :now"
+    _execute(_CLAIM + "SELECT v.id, v.feedback_id, 'agency.reminder', 1, v.due_at, v.agency_id, :run, :now"
+             f" FROM stage_visit v WHERE {soon} AND v.agency_id IS NOT NULL{d.lock}"
+             " ON CONFLICT DO NOTHING", params)
+    result.marked_due_soon = _execute(
+        "UPDATE stage_visit SET due_status = 'due_soon' WHERE id IN (SELECT v.id FROM stage_visit v WHERE "
+        + soon + " AND EXISTS (SELECT 1 FROM deadline_notice n WHERE n.visit_id = v.id"
+        " AND n.kind = 'agency.reminder'))", params)
+
+    # 4. the outbox rows, one per claim of this run
+    with_stage = d.json("'visit_id'", "n.visit_id", "'stage'", "v.stage", "'due_at'", d.iso("n.due_at"))
+    without_stage = d.json("'visit_id'", "n.visit_id", "'due_at'", d.iso("n.due_at"))
+    _execute(
+        "INSERT INTO outbox_message (created_at, kind, feedback_id, recipient_kind, recipient_agency_id,"
+        " payload, status, attempts, available_at)"
+        " SELECT :now, n.kind, n.feedback_id,"
+        " CASE WHEN n.kind LIKE 'office.%' THEN 'office' ELSE 'agency' END, n.recipient_agency_id,"
+        f" CASE WHEN n.kind = 'agency.progress_update_due' THEN {without_stage} ELSE {with_stage} END,"
+        " 'pending', 0, :now"
+        " FROM deadline_notice n JOIN stage_visit v ON v.id = n.visit_id WHERE n.run_id = :run"
+        " ORDER BY n.id", params)
+    counts = db.session.execute(
+        text("SELECT kind, count(*) FROM deadline_notice WHERE run_id = :run GROUP BY kind"),
+        {"run": result.run_id}).all()
+    result.written = {kind: count for kind, count in counts}
+    return result
