@@ -14,19 +14,20 @@ UPDATE … WHERE; no case is ever loaded into Python):
 2. **Progress updates** while a ``handle`` visit is overdue: ``agency.progress_update_due``
    at once, then every ``progress_update_days`` days (the visit's settings version; 7 by
    law); payload ``{"visit_id", "due_at"}`` where ``due_at`` ends the period in which the
-   update is due.
+   update is due (due date + k periods, k = the notice's sequence).
 3. **Reminders** ``reminder_days`` working days before the due date (``remind_at``, computed
    with the calendar when the clock started): an ``agency.reminder`` to the responsible
    agency (the office for its own stages), payload ``{"visit_id", "stage", "due_at"}``. The
    visit becomes ``due_soon``.
 
-Exactly once, even when two sweeps run at once: every notice is first *claimed* as a
+Exactly once, even when two sweeps run at once: every notice is *claimed* as a
 :class:`~pakn.models.DeadlineNotice` row whose (visit, kind, sequence) key is unique, with
 ``INSERT … ON CONFLICT DO NOTHING``; the outbox rows are then written only for the claims
-this run inserted (its ``run_id``). On PostgreSQL the candidate rows are also taken with
-``FOR UPDATE SKIP LOCKED`` so a second sweep skips what the first is working on instead of
-waiting; on SQLite the writers are serialised by the database lock (the first statement of
-the run is already a write).
+this run inserted (its ``run_id``). On PostgreSQL each step is one statement: the candidate
+visits are taken with ``FOR UPDATE SKIP LOCKED`` (a second sweep skips what the first is
+working on instead of waiting), updated, and the claims inserted from the rows the UPDATE
+returned. On SQLite the claims come first and the writers are serialised by the database
+lock (the first statement of the run is already a write).
 
 The internal extension record (``extended_due_at``) does not move the legal due date: the
 law has no extension, only progress updates, so the sweep and the SLA figures use ``due_at``.
@@ -70,15 +71,17 @@ class _Dialect:
     def __init__(self, name: str) -> None:
         self.pg = name == "postgresql"
 
-    @property
-    def lock(self) -> str:
-        return " FOR UPDATE OF v SKIP LOCKED" if self.pg else ""
-
     def plus_days(self, column: str, days: str) -> str:
         if self.pg:
             return f"({column} + make_interval(days => {days}))"
         # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff': shift the date-time, keep the fraction.
         return f"(strftime('%Y-%m-%d %H:%M:%S', {column}, '+' || ({days}) || ' days') || substr({column}, 20))"
+
+    def periods_since(self, column: str, days: str) -> str:
+        """1 + the number of whole ``days``-day periods from ``column`` to :now."""
+        if self.pg:
+            return f"(floor(extract(epoch FROM (:now - {column})) / (86400 * {days}))::int + 1)"
+        return f"(CAST((julianday(:now) - julianday({column})) / ({days}) AS INTEGER) + 1)"
 
     def iso(self, column: str) -> str:
         if self.pg:
@@ -89,16 +92,84 @@ class _Dialect:
         return ("jsonb_build_object(" if self.pg else "json_object(") + ", ".join(pairs) + ")"
 
 
-def _execute(sql: str, params: dict) -> int:
+def _execute(sql: str, params: dict, scalar: bool = False) -> int:
     statement = text(sql)
     if ":now" in sql:
         statement = statement.bindparams(bindparam("now", type_=UTCDateTime()))
-    return db.session.execute(statement, {k: v for k, v in params.items() if f":{k}" in sql}).rowcount or 0
+    result = db.session.execute(statement, {k: v for k, v in params.items() if f":{k}" in sql})
+    return (result.scalar() or 0) if scalar else (result.rowcount or 0)
 
 
 _OPEN = "v.finished_at IS NULL AND v.paused_at IS NULL"
-_CLAIM = ("INSERT INTO deadline_notice (visit_id, feedback_id, kind, sequence, due_at, recipient_agency_id,"
-          " run_id, created_at) ")
+_CLAIM = "INSERT INTO deadline_notice (visit_id, kind, sequence, due_at, recipient_agency_id, run_id, created_at) "
+_OFFICE = "(SELECT a.id FROM agency a WHERE a.is_office LIMIT 1)"
+_OVERDUE = f"{_OPEN} AND v.due_status <> 'overdue' AND v.due_at < :now"
+_SOON = f"{_OPEN} AND v.due_status = 'pending' AND v.remind_at <= :now AND v.due_at >= :now"
+_PROGRESS = f"{_OPEN} AND v.next_progress_at IS NOT NULL AND v.next_progress_at <= :now AND v.agency_id IS NOT NULL"
+_PERIOD = ("COALESCE((SELECT cs.progress_update_days FROM clock_setting cs"
+           " WHERE cs.id = v.clock_setting_id), :period)")
+
+
+def _sweep_postgresql(d: _Dialect, params: dict) -> tuple[int, int]:
+    """Each step is one statement: the candidate visits are locked with FOR UPDATE SKIP LOCKED
+    (a concurrent sweep skips them), updated, and the claims inserted from what the UPDATE
+    returned; ON CONFLICT DO NOTHING guards claims that exist already."""
+    overdue = _execute(
+        "WITH marked AS (UPDATE stage_visit v SET due_status = 'overdue',"
+        " next_progress_at = CASE WHEN v.stage = :stage THEN v.due_at END"
+        f" WHERE v.id IN (SELECT v.id FROM stage_visit v WHERE {_OVERDUE} FOR UPDATE SKIP LOCKED)"
+        " RETURNING v.id, v.stage, v.due_at, v.agency_id),"
+        f" office AS (SELECT {_OFFICE} AS id), claims AS ({_CLAIM}"
+        " SELECT m.id, 'office.escalation', 1, m.due_at, office.id, :run, :now FROM marked m, office"
+        " UNION ALL SELECT m.id, 'agency.escalation', 1, m.due_at, m.agency_id, :run, :now FROM marked m, office"
+        " WHERE m.stage = :stage AND m.agency_id IS NOT NULL AND m.agency_id IS DISTINCT FROM office.id"
+        " ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM marked", params, scalar=True)
+    k = d.periods_since("v.due_at", _PERIOD)
+    _execute(
+        f"WITH bumped AS (UPDATE stage_visit v SET progress_seq = {k},"
+        f" next_progress_at = {d.plus_days('v.due_at', f'{k} * {_PERIOD}')}"
+        f" WHERE v.id IN (SELECT v.id FROM stage_visit v WHERE {_PROGRESS} FOR UPDATE SKIP LOCKED)"
+        " RETURNING v.id, v.progress_seq, v.next_progress_at, v.agency_id)"
+        f" {_CLAIM} SELECT b.id, 'agency.progress_update_due', b.progress_seq, b.next_progress_at,"
+        " b.agency_id, :run, :now FROM bumped b ON CONFLICT DO NOTHING", params)
+    soon = _execute(
+        "WITH marked AS (UPDATE stage_visit v SET due_status = 'due_soon'"
+        f" WHERE v.id IN (SELECT v.id FROM stage_visit v WHERE {_SOON} AND v.agency_id IS NOT NULL"
+        " FOR UPDATE SKIP LOCKED) RETURNING v.id, v.due_at, v.agency_id),"
+        f" claims AS ({_CLAIM} SELECT m.id, 'agency.reminder', 1, m.due_at, m.agency_id, :run, :now"
+        " FROM marked m ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM marked", params, scalar=True)
+    return soon, overdue
+
+
+def _sweep_portable(d: _Dialect, params: dict) -> tuple[int, int]:
+    """SQLite (and any database without UPDATE … RETURNING in a CTE): claim first with INSERT …
+    SELECT … ON CONFLICT DO NOTHING, then mark the visits that have their claim. The database
+    lock serialises concurrent sweeps; the first statement is already a write."""
+    _execute(_CLAIM + f"SELECT v.id, 'office.escalation', 1, v.due_at, {_OFFICE}, :run, :now"
+             f" FROM stage_visit v WHERE {_OVERDUE} ON CONFLICT DO NOTHING", params)
+    _execute(_CLAIM + "SELECT v.id, 'agency.escalation', 1, v.due_at, v.agency_id, :run, :now"
+             f" FROM stage_visit v WHERE {_OVERDUE} AND v.stage = :stage AND v.agency_id IS NOT NULL"
+             f" AND v.agency_id <> COALESCE({_OFFICE}, -1) ON CONFLICT DO NOTHING", params)
+    overdue = _execute(
+        "UPDATE stage_visit SET due_status = 'overdue',"
+        " next_progress_at = CASE WHEN stage = :stage THEN due_at ELSE NULL END"
+        f" WHERE id IN (SELECT v.id FROM stage_visit v WHERE {_OVERDUE}"
+        " AND EXISTS (SELECT 1 FROM deadline_notice n WHERE n.visit_id = v.id"
+        " AND n.kind = 'office.escalation'))", params)
+    k = d.periods_since("v.due_at", _PERIOD)
+    _execute(_CLAIM + f"SELECT v.id, 'agency.progress_update_due', {k}, "
+             + d.plus_days("v.due_at", f"{k} * {_PERIOD}") + ", v.agency_id, :run, :now"
+             f" FROM stage_visit v WHERE {_PROGRESS} ON CONFLICT DO NOTHING", params)
+    _execute("UPDATE stage_visit SET progress_seq = n.sequence, next_progress_at = n.due_at"
+             " FROM deadline_notice n WHERE n.visit_id = stage_visit.id AND n.run_id = :run"
+             " AND n.kind = 'agency.progress_update_due'", params)
+    _execute(_CLAIM + "SELECT v.id, 'agency.reminder', 1, v.due_at, v.agency_id, :run, :now"
+             f" FROM stage_visit v WHERE {_SOON} AND v.agency_id IS NOT NULL ON CONFLICT DO NOTHING", params)
+    soon = _execute(
+        f"UPDATE stage_visit SET due_status = 'due_soon' WHERE id IN (SELECT v.id FROM stage_visit v WHERE {_SOON}"
+        " AND EXISTS (SELECT 1 FROM deadline_notice n WHERE n.visit_id = v.id"
+        " AND n.kind = 'agency.reminder'))", params)
+    return soon, overdue
 
 
 def run_sweep(now: datetime | None = None) -> SweepResult:
@@ -109,52 +180,16 @@ def run_sweep(now: datetime | None = None) -> SweepResult:
     result = SweepResult(run_id=uuid.uuid4().hex, now=now)
     params = {"now": now, "run": result.run_id,
               "period": int(default_settings()["progress_update_days"]), "stage": AGENCY_STAGE}
-    office = "(SELECT a.id FROM agency a WHERE a.is_office LIMIT 1)"
-    overdue = f"{_OPEN} AND v.due_status <> 'overdue' AND v.due_at < :now"
+    step = _sweep_postgresql if d.pg else _sweep_portable
+    result.marked_due_soon, result.marked_overdue = step(d, params)
 
-    # 1. escalations (claims), then the visits they cover become overdue
-    _execute(_CLAIM + f"SELECT v.id, v.feedback_id, 'office.escalation', 1, v.due_at, {office}, :run, :now"
-             f" FROM stage_visit v WHERE {overdue}{d.lock} ON CONFLICT DO NOTHING", params)
-    _execute(_CLAIM + "SELECT v.id, v.feedback_id, 'agency.escalation', 1, v.due_at, v.agency_id, :run, :now"
-             f" FROM stage_visit v WHERE {overdue} AND v.stage = :stage AND v.agency_id IS NOT NULL"
-             f" AND v.agency_id <> COALESCE({office}, -1){d.lock} ON CONFLICT DO NOTHING", params)
-    result.marked_overdue = _execute(
-        "UPDATE stage_visit SET due_status = 'overdue',"
-        " next_progress_at = CASE WHEN stage = :stage THEN due_at ELSE NULL END"
-        " WHERE id IN (SELECT v.id FROM stage_visit v WHERE " + overdue +
-        " AND EXISTS (SELECT 1 FROM deadline_notice n WHERE n.visit_id = v.id"
-        " AND n.kind = 'office.escalation'))", params)
-
-    # 2. progress updates due while overdue: one period per visit per run
-    period = ("COALESCE((SELECT cs.progress_update_days FROM clock_setting cs"
-              " WHERE cs.id = v.clock_setting_id), :period)")
-    _execute(_CLAIM + "SELECT v.id, v.feedback_id, 'agency.progress_update_due', v.progress_seq + 1, "
-             + d.plus_days("v.next_progress_at", period) + ", v.agency_id, :run, :now"
-             f" FROM stage_visit v WHERE {_OPEN} AND v.next_progress_at IS NOT NULL"
-             f" AND v.next_progress_at <= :now AND v.agency_id IS NOT NULL{d.lock}"
-             " ON CONFLICT DO NOTHING", params)
-    _execute("UPDATE stage_visit SET progress_seq = progress_seq + 1, next_progress_at = "
-             + d.plus_days("next_progress_at", period.replace("v.clock_setting_id", "stage_visit.clock_setting_id"))
-             + " WHERE id IN (SELECT n.visit_id FROM deadline_notice n WHERE n.run_id = :run"
-             " AND n.kind = 'agency.progress_update_due')", params)
-
-    # 3. reminders before the due date, then the visits become due soon
-    soon = f"{_OPEN} AND v.due_status = 'pending' AND v.remind_at <= :now AND v.due_at >= :now"
-    _execute(_CLAIM + "SELECT v.id, v.feedback_id, 'agency.reminder', 1, v.due_at, v.agency_id, :run, :now"
-             f" FROM stage_visit v WHERE {soon} AND v.agency_id IS NOT NULL{d.lock}"
-             " ON CONFLICT DO NOTHING", params)
-    result.marked_due_soon = _execute(
-        "UPDATE stage_visit SET due_status = 'due_soon' WHERE id IN (SELECT v.id FROM stage_visit v WHERE "
-        + soon + " AND EXISTS (SELECT 1 FROM deadline_notice n WHERE n.visit_id = v.id"
-        " AND n.kind = 'agency.reminder'))", params)
-
-    # 4. the outbox rows, one per claim of this run
+    # The outbox rows, one per claim of this run.
     with_stage = d.json("'visit_id'", "n.visit_id", "'stage'", "v.stage", "'due_at'", d.iso("n.due_at"))
     without_stage = d.json("'visit_id'", "n.visit_id", "'due_at'", d.iso("n.due_at"))
     _execute(
         "INSERT INTO outbox_message (created_at, kind, feedback_id, recipient_kind, recipient_agency_id,"
         " payload, status, attempts, available_at)"
-        " SELECT :now, n.kind, n.feedback_id,"
+        " SELECT :now, n.kind, v.feedback_id,"
         " CASE WHEN n.kind LIKE 'office.%' THEN 'office' ELSE 'agency' END, n.recipient_agency_id,"
         f" CASE WHEN n.kind = 'agency.progress_update_due' THEN {without_stage} ELSE {with_stage} END,"
         " 'pending', 0, :now"

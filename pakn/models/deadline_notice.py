@@ -24,10 +24,11 @@ class DeadlineNotice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("stage_visit.id", ondelete="CASCADE"))
-    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(60))
     sequence: Mapped[int] = mapped_column(Integer, default=1)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the date the payload announces
-    recipient_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    # No foreign key on purpose: the sweep inserts tens of thousands of claims at once, and the
+    # outbox row written from each claim checks the agency anyway.
+    recipient_agency_id: Mapped[int | None] = mapped_column(Integer)
     run_id: Mapped[str] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
