@@ -79,3 +79,15 @@ def sweep_command(now_iso: str | None) -> None:
         result = run_sweep(now)
     click.echo(f"sweep {result.run_id}: {result.marked_due_soon} due soon, {result.marked_overdue} overdue; "
                + (", ".join(f"{k} {v}" for k, v in sorted(result.written.items())) or "no notices"))
+
+
+@pakn_cli.command("recompute-deadlines")
+def recompute_deadlines_command() -> None:
+    """Recompute every open due date on today's calendar (each clock keeps its own rule version)."""
+    from .models.types import utcnow
+    from .operations import SystemActor
+    from .operations.clock import recompute_open_due_dates
+
+    with transaction():
+        moved = recompute_open_due_dates(None, SystemActor(), "Tính lại thời hạn theo lịch hiện hành", utcnow())
+    click.echo(f"{moved} case(s) with moved due dates")

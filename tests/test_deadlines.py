@@ -291,3 +291,26 @@ def test_two_concurrent_sweeps_write_each_notice_once(app, make_case):
                           "agency.progress_update_due": 6}
         assert db.session.scalar(select(func.count()).select_from(DeadlineNotice)) == 30
         assert len(codes) == 12
+
+
+def test_result_entered_later_than_2_working_days_is_recorded(app, make_case, world):
+    with time_machine.travel(local(2026, 8, 20), tick=False):  # Thursday
+        code, _ = make_case("answer_approved")
+    with time_machine.travel(local(2026, 8, 26), tick=False), app.app_context(), transaction():
+        apply_transition(case_by_code(code), "submit_answer", world.user("officer_a"),
+                         {"document_number": "125/SXD-QLXD", "document_date": "2026-08-20"})
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "submit_answer"))
+        # 2 working days from Thu 20/8: Fri 21, Sat 22 (make-up day) → 22/8; entered on 26/8.
+        assert event.data["result_entry_due"] == "2026-08-22" and event.data["result_entry_late"] is True
+
+
+def test_recompute_deadlines_command_gives_old_visits_their_reminder(app, make_case, runner):
+    with time_machine.travel(local(2026, 3, 2), tick=False):
+        code, _ = make_case("received")
+    with app.app_context(), transaction():
+        visit_of(code).remind_at = None  # as left by the migration for visits opened before it
+    result = runner.invoke(args=["pakn", "recompute-deadlines"])
+    assert result.exit_code == 0 and "0 case(s)" in result.output
+    with app.app_context():
+        assert visit_of(code).remind_at == datetime(2026, 3, 5, 17, 0, tzinfo=UTC)  # 00:00 Fri 6/3 in Vietnam

@@ -187,3 +187,9 @@ def test_sla_figures_by_agency_field_and_stage(app, client, login, make_case, wo
     login("lead")
     page = client.get("/admin/sla?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
     assert "Sở Xây dựng" in page and "Xử lý, trả lời" in page and "Tổng cộng" in page
+
+
+def test_calendar_page_in_english(client, login):
+    login("admin")
+    page = client.get("/admin/calendar?year=2026&lang=en").get_data(as_text=True)
+    assert "Working calendar 2026" in page and "Statutory holiday" in page

@@ -227,6 +227,18 @@ def resume_clock(case: Feedback, now: datetime) -> dict:
             "new_answer_due_at": case.answer_due_at.isoformat()}
 
 
+# -- entering the result ----------------------------------------------------------------
+def result_entry_check(case: Feedback, document_date: date | None, now: datetime) -> dict:
+    """The result must be entered within ``result_entry_days`` working days of existing (TT 02/2017):
+    from the answer document's date, under the case's settings version. Returns the facts kept
+    in the audit event of ``submit_answer`` (due date, and whether the entry was late)."""
+    if document_date is None:
+        return {}
+    days = int(settings_of(case.clock_setting_id)["result_entry_days"])
+    due = working_calendar().add_working_days(document_date, days)
+    return {"result_entry_due": due.isoformat(), "result_entry_late": to_local_date(now) > due}
+
+
 # -- calendar changes --------------------------------------------------------------------
 def recompute_open_due_dates(changed: set[date] | None, actor, reason: str, now: datetime) -> int:
     """Recompute the due dates of open stage visits (and open cases' answer clocks) that depend
@@ -246,7 +258,10 @@ def recompute_open_due_dates(changed: set[date] | None, actor, reason: str, now:
     for visit in db.session.scalars(query.order_by(StageVisit.id)).yield_per(500):
         case = visit.feedback
         explanation = visit_explanation(visit, case)
-        if explanation.due_at != visit.due_at:
+        if explanation.due_at == visit.due_at and visit.remind_at is None:
+            # A visit opened before reminders existed (migration i6a): give it its reminder instant.
+            _apply(visit, explanation, settings_of(visit.clock_setting_id))
+        elif explanation.due_at != visit.due_at:
             old = visit.due_at
             _apply(visit, explanation, settings_of(visit.clock_setting_id))
             visit.due_status = "pending"
@@ -281,6 +296,6 @@ def recompute_open_due_dates(changed: set[date] | None, actor, reason: str, now:
 __all__ = [
     "EXTRA_DEFAULTS", "answer_deadline", "clock_settings", "current_clock_setting", "default_settings",
     "explain_visit", "forget_calendar", "pause_clock", "recompute_open_due_dates", "resume_clock",
-    "rule_for", "set_visit_clock", "settings_of", "stage_deadline", "start_case_clock", "visit_explanation",
+    "result_entry_check", "rule_for", "set_visit_clock", "settings_of", "stage_deadline", "start_case_clock", "visit_explanation",
     "working_calendar",
 ]

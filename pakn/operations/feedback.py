@@ -29,7 +29,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from .clock import pause_clock, resume_clock, set_visit_clock, start_case_clock
+from .clock import pause_clock, result_entry_check, resume_clock, set_visit_clock, start_case_clock
 from .errors import Conflict, InvalidPayload, StaleVersion, from_refusal
 
 Payload = Mapping[str, Any]
@@ -336,7 +336,8 @@ def _submit_answer(case, payload, actor, ctx, now):
     answer.document_number = payload.get("document_number")
     answer.document_date = payload.get("document_date")
     answer.submitted_at = case.answered_at = now
-    return {"revision": answer.revision, "document_number": answer.document_number}
+    return {"revision": answer.revision, "document_number": answer.document_number,
+            **result_entry_check(case, answer.document_date, now)}
 
 
 def _accept_answer(case, payload, actor, ctx, now):
