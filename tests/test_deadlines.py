@@ -314,3 +314,17 @@ def test_recompute_deadlines_command_gives_old_visits_their_reminder(app, make_c
     assert result.exit_code == 0 and "0 case(s)" in result.output
     with app.app_context():
         assert visit_of(code).remind_at == datetime(2026, 3, 5, 17, 0, tzinfo=UTC)  # 00:00 Fri 6/3 in Vietnam
+
+
+def test_rq_job_function_runs_a_committed_sweep(app, make_case, monkeypatch):
+    from pakn.deadlines.jobs import sweep_job
+
+    with time_machine.travel(local(2026, 3, 2), tick=False):
+        make_case("received")
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("SECRET_KEY", "test-only-secret-key")
+    result = sweep_job("2026-03-10T08:00:00+07:00")
+    assert result["written"] == {"office.escalation": 1} and result["marked_overdue"] == 1
+    assert sweep_job("2026-03-10T08:05:00+07:00")["written"] == {}
+    with app.app_context():
+        assert len(outbox("office.escalation")) == 1

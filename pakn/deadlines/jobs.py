@@ -16,8 +16,14 @@ def sweep_job(now_iso: str | None = None) -> dict:
     from ..operations import transaction
     from .sweep import run_sweep
 
+    from ..extensions import db
+
     app = create_app()
-    with app.app_context(), transaction():
-        result = run_sweep(datetime.fromisoformat(now_iso) if now_iso else None)
+    with app.app_context():
+        try:
+            with transaction():
+                result = run_sweep(datetime.fromisoformat(now_iso) if now_iso else None)
+        finally:
+            db.engine.dispose()  # the worker keeps no connection between runs
     return {"run_id": result.run_id, "written": result.written,
             "marked_due_soon": result.marked_due_soon, "marked_overdue": result.marked_overdue}
