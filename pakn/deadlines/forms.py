@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 _DAYS = _l("Nhập số ngày từ %(min)s đến %(max)s.")
@@ -19,8 +20,8 @@ class OverlayForm(FlaskForm):
     """Add one overlay entry."""
 
     day = DateField(_l("Ngày"), validators=[DataRequired(message=_l("Vui lòng chọn ngày hợp lệ."))])
-    kind = SelectField(_l("Loại"), choices=[("day_off", _l("Ngày nghỉ bổ sung")),
-                                             ("working_day", _l("Ngày làm việc bù"))])
+    kind = SelectField(_l("Loại"), choices=[SelectChoice("day_off", _l("Ngày nghỉ bổ sung")),
+                                             SelectChoice("working_day", _l("Ngày làm việc bù"))])
     note = TextAreaField(_l("Căn cứ pháp lý"), validators=[
         DataRequired(message=_l("Vui lòng ghi căn cứ pháp lý (ví dụ: Thông báo 9441/TB-BNV).")),
         Length(max=1000, message=_l("Căn cứ pháp lý quá dài."))])
@@ -51,7 +52,8 @@ class ClockForm(FlaskForm):
     forward_days = _days(_l("Số ngày làm việc để phân loại, chuyển xử lý"), 1, 60)
     answer_days = _days(_l("Số ngày để trả lời người gửi"), 1, 120)
     answer_day_unit = SelectField(_l("Đơn vị của thời hạn trả lời"),
-                                  choices=[("calendar", _l("ngày (theo lịch)")), ("working", _l("ngày làm việc"))])
+                                  choices=[SelectChoice("calendar", _l("ngày (theo lịch)")),
+                                           SelectChoice("working", _l("ngày làm việc"))])
     progress_update_days = _days(_l("Chu kỳ cập nhật tiến độ khi quá hạn (ngày)"), 1, 60)
     result_entry_days = _days(_l("Số ngày làm việc để cập nhật kết quả"), 1, 30)
     check_days = _days(_l("Số ngày làm việc để kiểm tra kết quả"), 1, 30)
