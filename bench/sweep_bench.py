@@ -131,18 +131,18 @@ def load(app, cases: int, steady: bool) -> float:
     return time.perf_counter() - started
 
 
-def timed_sweep(app) -> tuple[float, object]:
+def timed_sweep(app, now: datetime = NOW) -> tuple[float, object, float]:
     from pakn.deadlines.sweep import run_sweep
     from pakn.operations import transaction
 
     with app.app_context():
         started = time.perf_counter()
         with transaction():
-            result = run_sweep(NOW)
+            result = run_sweep(now)
         elapsed = time.perf_counter() - started
         again = time.perf_counter()
         with transaction():
-            second = run_sweep(NOW)
+            second = run_sweep(now)
         rerun = time.perf_counter() - again
     assert second.total == 0, "a second sweep at the same instant must write nothing"
     return elapsed, result, rerun
@@ -152,10 +152,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--scenarios", default="steady,cold", help="comma-separated: steady, cold")
+    parser.add_argument("--continue-day", type=int, default=0,
+                        help="no reload: sweep the database as the previous run left it, N days after the"
+                             " first sweep instant (the next daily batch of a running system)")
     args = parser.parse_args()
     url = os.environ.get("PAKN_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_sweep")
     if "bench" not in url:
         sys.exit("refusing to wipe a database whose name does not contain 'bench'")
+    if args.continue_day:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+        elapsed, result, rerun = timed_sweep(app, NOW + timedelta(days=args.continue_day))
+        print(f"[day +{args.continue_day}] sweep {elapsed:.2f} s ({result.marked_due_soon:,} due soon, "
+              f"{result.marked_overdue:,} overdue; " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.written.items()))
+              + f"); immediate re-sweep {rerun:.2f} s writes nothing; peak RSS {rss_mb():.0f} MB", flush=True)
+        return
     reset(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():

@@ -47,7 +47,6 @@ def upgrade():
     sa.Column('recipient_agency_id', sa.Integer(), nullable=True),
     sa.Column('run_id', sa.String(length=32), nullable=False),
     sa.Column('created_at', pakn.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['visit_id'], ['stage_visit.id'], name=op.f('fk_deadline_notice_visit_id_stage_visit'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_notice')),
     sa.UniqueConstraint('visit_id', 'kind', 'sequence', name='uq_deadline_notice_claim')
     )

@@ -110,38 +110,73 @@ _PERIOD = ("COALESCE((SELECT cs.progress_update_days FROM clock_setting cs"
            " WHERE cs.id = v.clock_setting_id), :period)")
 
 
-def _sweep_postgresql(d: _Dialect, params: dict) -> tuple[int, int]:
+def _pg_step(d: _Dialect, params: dict, update: str, claims: str, payload: str) -> tuple[int, dict]:
+    """One PostgreSQL statement: ``update`` (a CTE "marked" locking its candidates with FOR UPDATE
+    SKIP LOCKED and RETURNING them), ``claims`` (INSERT … ON CONFLICT DO NOTHING RETURNING
+    what was claimed), then the outbox rows of exactly those claims. Returns the number of
+    visits updated and the outbox rows written per kind."""
+    row = db.session.execute(text(
+        f"WITH marked AS ({update}), office AS (SELECT {_OFFICE} AS id),"
+        f" claims AS ({_CLAIM} {claims} ON CONFLICT DO NOTHING"
+        " RETURNING visit_id, kind, due_at, recipient_agency_id),"
+        " sent AS (INSERT INTO outbox_message (created_at, kind, feedback_id, recipient_kind,"
+        " recipient_agency_id, payload, status, attempts, available_at)"
+        " SELECT :now, c.kind, m.feedback_id,"
+        " CASE WHEN c.kind LIKE 'office.%' THEN 'office' ELSE 'agency' END, c.recipient_agency_id,"
+        f" {payload}, 'pending', 0, :now FROM claims c JOIN marked m ON m.id = c.visit_id"
+        " ORDER BY c.visit_id, c.kind RETURNING kind)"
+        " SELECT (SELECT count(*) FROM marked),"
+        " (SELECT coalesce(jsonb_object_agg(kind, n), '{}'::jsonb)"
+        "  FROM (SELECT kind, count(*) AS n FROM sent GROUP BY kind) k)"
+    ).bindparams(bindparam("now", type_=UTCDateTime())),
+        {k: v for k, v in params.items() if k in ("now", "run", "period", "stage")}).one()
+    return int(row[0]), dict(row[1])
+
+
+def _sweep_postgresql(d: _Dialect, params: dict) -> tuple[int, int, dict]:
     """Each step is one statement: the candidate visits are locked with FOR UPDATE SKIP LOCKED
-    (a concurrent sweep skips them), updated, and the claims inserted from what the UPDATE
-    returned; ON CONFLICT DO NOTHING guards claims that exist already."""
-    overdue = _execute(
-        "WITH marked AS (UPDATE stage_visit v SET due_status = 'overdue',"
+    (a concurrent sweep skips them), updated, the claims inserted from what the UPDATE
+    returned (ON CONFLICT DO NOTHING guards claims that exist already) and the outbox rows
+    written from the claims actually inserted. Nothing is read twice."""
+    with_stage = d.json("'visit_id'", "c.visit_id", "'stage'", "m.stage", "'due_at'", d.iso("c.due_at"))
+    without_stage = d.json("'visit_id'", "c.visit_id", "'due_at'", d.iso("c.due_at"))
+    written: dict[str, int] = {}
+    overdue, kinds = _pg_step(
+        d, params,
+        "UPDATE stage_visit v SET due_status = 'overdue',"
         " next_progress_at = CASE WHEN v.stage = :stage THEN v.due_at END"
-        f" WHERE v.id IN (SELECT v.id FROM stage_visit v WHERE {_OVERDUE} FOR UPDATE SKIP LOCKED)"
-        " RETURNING v.id, v.stage, v.due_at, v.agency_id),"
-        f" office AS (SELECT {_OFFICE} AS id), claims AS ({_CLAIM}"
-        " SELECT m.id, 'office.escalation', 1, m.due_at, office.id, :run, :now FROM marked m, office"
+        f" FROM (SELECT v.id FROM stage_visit v WHERE {_OVERDUE} FOR UPDATE SKIP LOCKED) pick"
+        " WHERE v.id = pick.id RETURNING v.id, v.feedback_id, v.stage, v.due_at, v.agency_id",
+        "SELECT m.id, 'office.escalation', 1, m.due_at, office.id, :run, :now FROM marked m, office"
         " UNION ALL SELECT m.id, 'agency.escalation', 1, m.due_at, m.agency_id, :run, :now FROM marked m, office"
-        " WHERE m.stage = :stage AND m.agency_id IS NOT NULL AND m.agency_id IS DISTINCT FROM office.id"
-        " ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM marked", params, scalar=True)
+        " WHERE m.stage = :stage AND m.agency_id IS NOT NULL AND m.agency_id IS DISTINCT FROM office.id",
+        with_stage)
+    written.update(kinds)
     k = d.periods_since("v.due_at", _PERIOD)
-    _execute(
-        f"WITH bumped AS (UPDATE stage_visit v SET progress_seq = {k},"
+    _, kinds = _pg_step(
+        d, params,
+        f"UPDATE stage_visit v SET progress_seq = {k},"
         f" next_progress_at = {d.plus_days('v.due_at', f'{k} * {_PERIOD}')}"
-        f" WHERE v.id IN (SELECT v.id FROM stage_visit v WHERE {_PROGRESS} FOR UPDATE SKIP LOCKED)"
-        " RETURNING v.id, v.progress_seq, v.next_progress_at, v.agency_id)"
-        f" {_CLAIM} SELECT b.id, 'agency.progress_update_due', b.progress_seq, b.next_progress_at,"
-        " b.agency_id, :run, :now FROM bumped b ON CONFLICT DO NOTHING", params)
-    soon = _execute(
-        "WITH marked AS (UPDATE stage_visit v SET due_status = 'due_soon'"
-        f" WHERE v.id IN (SELECT v.id FROM stage_visit v WHERE {_SOON} AND v.agency_id IS NOT NULL"
-        " FOR UPDATE SKIP LOCKED) RETURNING v.id, v.due_at, v.agency_id),"
-        f" claims AS ({_CLAIM} SELECT m.id, 'agency.reminder', 1, m.due_at, m.agency_id, :run, :now"
-        " FROM marked m ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM marked", params, scalar=True)
-    return soon, overdue
+        f" FROM (SELECT v.id FROM stage_visit v WHERE {_PROGRESS} FOR UPDATE SKIP LOCKED) pick"
+        " WHERE v.id = pick.id"
+        " RETURNING v.id, v.feedback_id, v.stage, v.progress_seq, v.next_progress_at, v.agency_id",
+        "SELECT m.id, 'agency.progress_update_due', m.progress_seq, m.next_progress_at, m.agency_id,"
+        " :run, :now FROM marked m",
+        without_stage)
+    written.update(kinds)
+    soon, kinds = _pg_step(
+        d, params,
+        "UPDATE stage_visit v SET due_status = 'due_soon'"
+        f" FROM (SELECT v.id FROM stage_visit v WHERE {_SOON} AND v.agency_id IS NOT NULL"
+        " FOR UPDATE SKIP LOCKED) pick WHERE v.id = pick.id"
+        " RETURNING v.id, v.feedback_id, v.stage, v.due_at, v.agency_id",
+        "SELECT m.id, 'agency.reminder', 1, m.due_at, m.agency_id, :run, :now FROM marked m",
+        with_stage)
+    written.update(kinds)
+    return soon, overdue, written
 
 
-def _sweep_portable(d: _Dialect, params: dict) -> tuple[int, int]:
+def _sweep_portable(d: _Dialect, params: dict) -> tuple[int, int, dict]:
     """SQLite (and any database without UPDATE … RETURNING in a CTE): claim first with INSERT …
     SELECT … ON CONFLICT DO NOTHING, then mark the visits that have their claim. The database
     lock serialises concurrent sweeps; the first statement is already a write."""
@@ -169,19 +204,6 @@ def _sweep_portable(d: _Dialect, params: dict) -> tuple[int, int]:
         f"UPDATE stage_visit SET due_status = 'due_soon' WHERE id IN (SELECT v.id FROM stage_visit v WHERE {_SOON}"
         " AND EXISTS (SELECT 1 FROM deadline_notice n WHERE n.visit_id = v.id"
         " AND n.kind = 'agency.reminder'))", params)
-    return soon, overdue
-
-
-def run_sweep(now: datetime | None = None) -> SweepResult:
-    """One sweep at ``now`` (default: the current instant). Only flushes: the caller commits
-    (``transaction()``), and a rollback undoes the claims and the outbox rows together."""
-    now = now or utcnow()
-    d = _Dialect(db.session.get_bind().dialect.name)
-    result = SweepResult(run_id=uuid.uuid4().hex, now=now)
-    params = {"now": now, "run": result.run_id,
-              "period": int(default_settings()["progress_update_days"]), "stage": AGENCY_STAGE}
-    step = _sweep_postgresql if d.pg else _sweep_portable
-    result.marked_due_soon, result.marked_overdue = step(d, params)
 
     # The outbox rows, one per claim of this run.
     with_stage = d.json("'visit_id'", "n.visit_id", "'stage'", "v.stage", "'due_at'", d.iso("n.due_at"))
@@ -197,6 +219,18 @@ def run_sweep(now: datetime | None = None) -> SweepResult:
         " ORDER BY n.id", params)
     counts = db.session.execute(
         text("SELECT kind, count(*) FROM deadline_notice WHERE run_id = :run GROUP BY kind"),
-        {"run": result.run_id}).all()
-    result.written = {kind: count for kind, count in counts}
+        {"run": params["run"]}).all()
+    return soon, overdue, {kind: count for kind, count in counts}
+
+
+def run_sweep(now: datetime | None = None) -> SweepResult:
+    """One sweep at ``now`` (default: the current instant). Only flushes: the caller commits
+    (``transaction()``), and a rollback undoes the claims and the outbox rows together."""
+    now = now or utcnow()
+    d = _Dialect(db.session.get_bind().dialect.name)
+    result = SweepResult(run_id=uuid.uuid4().hex, now=now)
+    params = {"now": now, "run": result.run_id,
+              "period": int(default_settings()["progress_update_days"]), "stage": AGENCY_STAGE}
+    step = _sweep_postgresql if d.pg else _sweep_portable
+    result.marked_due_soon, result.marked_overdue, result.written = step(d, params)
     return result

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -23,12 +23,13 @@ class DeadlineNotice(db.Model):
     __table_args__ = (UniqueConstraint("visit_id", "kind", "sequence", name="uq_deadline_notice_claim"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("stage_visit.id", ondelete="CASCADE"))
+    # No foreign keys on purpose: a daily sweep over a million open cases inserts ~100,000 claims
+    # at once and the per-row RI triggers were a third of its time (bench/RESULTS.md). Claims are
+    # inserted only from stage_visit rows in the same statement, and cases are never deleted.
+    visit_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(60))
     sequence: Mapped[int] = mapped_column(Integer, default=1)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the date the payload announces
-    # No foreign key on purpose: the sweep inserts tens of thousands of claims at once, and the
-    # outbox row written from each claim checks the agency anyway.
     recipient_agency_id: Mapped[int | None] = mapped_column(Integer)
     run_id: Mapped[str] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
