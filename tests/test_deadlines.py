@@ -6,7 +6,7 @@ working day for Mon 31/8 (Notice 9441/TB-BNV).
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 import time_machine

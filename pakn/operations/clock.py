@@ -248,7 +248,7 @@ def recompute_open_due_dates(changed: set[date] | None, actor, reason: str, now:
     Returns the number of cases changed. Only flushes.
     """
     forget_calendar()
-    calendar = working_calendar()
+    working_calendar()  # rebuilt with the changed overlay, cached for the recomputation below
     query = select(StageVisit).where(StageVisit.finished_at.is_(None), StageVisit.rule.is_not(None))
     if changed:
         # A changed day can move a due date only if it is not after it; each candidate is
