@@ -75,6 +75,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(plans_bp, url_prefix="/plans")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    from .deadlines import bp as deadlines_bp
+
+    app.register_blueprint(deadlines_bp)  # /admin/calendar, /admin/clock, /admin/sla (issue 6)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
 
     from .cli import pakn_cli

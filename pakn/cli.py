@@ -59,3 +59,35 @@ def seed_demo_command() -> None:
     from .demo import seed_demo
 
     seed_demo(echo=click.echo)
+
+
+@pakn_cli.command("sweep")
+@click.option("--now", "now_iso", help="Sweep as of this ISO 8601 instant (default: now), e.g. for a catch-up.")
+def sweep_command(now_iso: str | None) -> None:
+    """Mark due-soon and overdue stage visits; write reminders, escalations and progress-update notices."""
+    from datetime import datetime, timezone
+
+    from .deadlines.sweep import run_sweep
+
+    now = None
+    if now_iso:
+        now = datetime.fromisoformat(now_iso)
+        if now.tzinfo is None:
+            raise click.BadParameter("give a time zone, e.g. 2026-02-23T08:00:00+07:00", param_hint="--now")
+        now = now.astimezone(timezone.utc)
+    with transaction():
+        result = run_sweep(now)
+    click.echo(f"sweep {result.run_id}: {result.marked_due_soon} due soon, {result.marked_overdue} overdue; "
+               + (", ".join(f"{k} {v}" for k, v in sorted(result.written.items())) or "no notices"))
+
+
+@pakn_cli.command("recompute-deadlines")
+def recompute_deadlines_command() -> None:
+    """Recompute every open due date on today's calendar (each clock keeps its own rule version)."""
+    from .models.types import utcnow
+    from .operations import SystemActor
+    from .operations.clock import recompute_open_due_dates
+
+    with transaction():
+        moved = recompute_open_due_dates(None, SystemActor(), "Tính lại thời hạn theo lịch hiện hành", utcnow())
+    click.echo(f"{moved} case(s) with moved due dates")

@@ -456,6 +456,48 @@ class WorkingCalendar:
             day += timedelta(days=1)
         return count
 
+    # -- issue 6 ----------------------------------------------------------------------
+    def year_days(self, year: int) -> list[CalendarDay]:
+        """Every day of ``year`` with whether it is worked, why, and where that comes from."""
+        days = []
+        day = date(year, 1, 1)
+        package = _package_year(year)
+        while day.year == year:
+            working, reason = self._classify(day)
+            if day in self._overlay:
+                source = "overlay"
+            elif day in package.days_off or day in package.makeup_days:
+                source = "holiday"
+            elif day.weekday() >= _SATURDAY:
+                source = "weekend"
+            else:
+                source = "weekday"
+            days.append(CalendarDay(day, working, reason, source))
+            day += timedelta(days=1)
+        return days
+
+    def subtract_working_days(self, day: date, n: int) -> date:
+        """The ``n``-th working day before ``day`` (``n == 0``: ``day`` itself)."""
+        _require_plain_date(day, "day")
+        DeadlineRule(n, DayUnit.WORKING)  # validates n
+        counted, current, off_in_a_row = 0, day, 0
+        while counted < n:
+            current -= timedelta(days=1)
+            if self._classify(current)[0]:
+                counted, off_in_a_row = counted + 1, 0
+            else:
+                off_in_a_row += 1
+                if off_in_a_row > MAX_CONSECUTIVE_DAYS_OFF:
+                    raise ValueError("Không tìm thấy ngày làm việc; kiểm tra lại lịch bổ sung")
+        return current
+
+    def _shift(self, deadline: Deadline, paused_working_days: int) -> tuple[date, tuple[SkippedDay, ...]]:
+        """Move a due date by the working days its clock stood still, with the days passed over."""
+        if paused_working_days <= 0:
+            return deadline.due_date, ()
+        due, skipped, _extra = self._count_working_days(deadline.due_date, paused_working_days)
+        return due, skipped
+
     def _roll_forward(self, day: date) -> tuple[date, tuple[SkippedDay, ...]]:
         skipped: list[SkippedDay] = []
         for current, working, reason in self._walk(day):
@@ -483,3 +525,74 @@ class WorkingCalendar:
             if counted == n:
                 return day, tuple(skipped), tuple(counted_extra)
         raise AssertionError("unreachable: _walk never ends without raising")  # pragma: no cover
+
+
+# -- issue 6: year view, reminders, pauses and structured explanations ------------------
+__all__ += ["CalendarDay", "DueExplanation", "explain_due"]
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One day of the year view: whether it is worked, why (None for an ordinary weekday),
+    and where the answer comes from: "weekday", "weekend", "holiday" (the package, its
+    compensatory and make-up days included) or "overlay" (an admin entry)."""
+
+    day: date
+    working: bool
+    reason: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class DueExplanation:
+    """How a due date was reached, as data: what the admin page, the office console and the
+    API show. ``base`` is the plain deadline of the rule; ``paused_working_days`` moved it to
+    ``due_date`` (skipping ``pause_skipped``) when the clock was paused for information."""
+
+    base: Deadline
+    paused_working_days: int
+    pause_skipped: tuple[SkippedDay, ...]
+    due_date: date
+    due_at: datetime
+
+    def explain(self) -> str:
+        text = self.base.explain()
+        if self.paused_working_days:
+            text += (f" Thời hạn tạm dừng {self.paused_working_days} ngày làm việc khi chờ bổ sung"
+                     f" thông tin, nên hạn cuối dời đến 23:59:59 ngày {_fmt(self.due_date)}.")
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        event_day = to_local_date(self.base.start)
+        return {
+            "start": self.base.start.isoformat(),
+            "event_date": event_day.isoformat(),
+            "first_counted_day": (event_day + timedelta(days=1)).isoformat(),
+            "rule": {"days": self.base.rule.days, "unit": self.base.rule.unit.value,
+                     "text": self.base.rule.describe()},
+            "base_due_date": self.base.due_date.isoformat(),
+            "skipped": [_day_to_dict(item) for item in self.base.skipped],
+            "counted_extra": [_day_to_dict(item) for item in self.base.counted_extra],
+            "paused_working_days": self.paused_working_days,
+            "pause_skipped": [_day_to_dict(item) for item in self.pause_skipped],
+            "due_date": self.due_date.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "explanation": self.explain(),
+        }
+
+
+def explain_due(calendar: "WorkingCalendar", event_at: datetime, rule: DeadlineRule,
+                paused_working_days: int = 0) -> DueExplanation:
+    """The due date of ``rule`` for an event at ``event_at`` on ``calendar``, moved by
+    ``paused_working_days`` working days, with every day skipped and why.
+
+    This is THE explanation of a due date: the stage-visit clocks, the admin explain page
+    and the office console all call it. Raises like :meth:`WorkingCalendar.deadline`, and
+    ValueError for a negative ``paused_working_days``.
+    """
+    if paused_working_days < 0:
+        raise ValueError("Số ngày tạm dừng không được âm")
+    base = calendar.deadline(event_at, rule)
+    due, skipped = calendar._shift(base, paused_working_days)
+    return DueExplanation(base, paused_working_days, skipped, due, _end_of_local_day_utc(due))
+

@@ -6,6 +6,8 @@ from .api_token import ApiToken
 from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
+from .clock_setting import ClockSetting
+from .deadline_notice import DeadlineNotice
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
@@ -16,7 +18,8 @@ from .stage_visit import StageVisit
 from .user import User
 
 __all__ = [
-    "Agency", "AgencyAlias", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent", "CalendarOverlay",
-    "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanImport", "PlanTask",
-    "PlanTaskUnit", "ReportFiling", "StageVisit", "User",
+    "Agency", "AgencyAlias", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent",
+    "CalendarOverlay", "ClockSetting", "DeadlineNotice", "Feedback", "FeedbackCounter", "Field",
+    "LoginAttempt", "OutboxMessage", "Plan", "PlanImport", "PlanTask", "PlanTaskUnit", "ReportFiling",
+    "StageVisit", "User",
 ]

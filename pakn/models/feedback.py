@@ -86,6 +86,10 @@ class Feedback(db.Model):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the legal answer deadline
+    #: The clock-settings version in force at receipt: the answer clock keeps it (NULL: config defaults).
+    clock_setting_id: Mapped[int | None] = mapped_column(ForeignKey("clock_setting.id"))
+    #: Working days the answer clock stood still while information was requested (if the settings pause).
+    answer_paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     reject_reason_code: Mapped[str | None] = mapped_column(String(30))
     reject_guidance: Mapped[str | None] = mapped_column(Text)

@@ -29,7 +29,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from .clock import stage_deadline
+from .clock import pause_clock, result_entry_check, resume_clock, set_visit_clock, start_case_clock
 from .errors import Conflict, InvalidPayload, StaleVersion, from_refusal
 
 Payload = Mapping[str, Any]
@@ -128,11 +128,7 @@ def _enter_stage(case: Feedback, entered_at: datetime, outcome: str, restart: bo
     task = _plan_task_for(new.plan_task)
     visit.plan_task_id = task.id if task else None
     if new.deadline is not None:
-        deadline = stage_deadline(new.deadline, case, entered_at)
-        visit.due_at, visit.due_date = deadline.due_at, deadline.due_date
-        visit.rule = {"setting": new.deadline.setting, "days": deadline.rule.days,
-                      "unit": deadline.rule.unit.value, "anchor": new.deadline.anchor}
-        visit.explanation = deadline.as_dict()
+        set_visit_clock(visit, new.deadline, case)  # pins the settings version in force
     db.session.add(visit)
 
 
@@ -204,7 +200,7 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     # The submitter's answer clock, kept on the case for lists and sweeps. Computed before the
     # case is added, so that reading the calendar cannot flush it early: a new case is version 1.
     with db.session.no_autoflush:
-        case.answer_due_at = stage_deadline(WORKFLOW.stages["handle"].deadline, case, received_at).due_at
+        start_case_clock(case)  # answer_due_at, under the clock-settings version in force at receipt
     db.session.add(case)
     _flush(case)
     _enter_stage(case, received_at, trigger, restart=False, from_state=None)
@@ -342,7 +338,8 @@ def _submit_answer(case, payload, actor, ctx, now):
     answer.document_number = payload.get("document_number")
     answer.document_date = payload.get("document_date")
     answer.submitted_at = case.answered_at = now
-    return {"revision": answer.revision, "document_number": answer.document_number}
+    return {"revision": answer.revision, "document_number": answer.document_number,
+            **result_entry_check(case, answer.document_date, now)}
 
 
 def _accept_answer(case, payload, actor, ctx, now):
@@ -374,14 +371,24 @@ def _withdraw(case, payload, actor, ctx, now):
     return {"reason": payload.get("reason")}
 
 
+def _request_info(case, payload, actor, ctx, now):
+    """Ask the submitter for information; the clock pauses if the settings in force say so."""
+    return {**payload, **pause_clock(case, now)}
+
+
+def _supply_info(case, payload, actor, ctx, now):
+    """Information arrived; a paused clock resumes and the due dates move by the paused working days."""
+    return {**payload, **resume_clock(case, now)}
+
+
 def _record_payload(case, payload, actor, ctx, now):
     """Triggers whose payload is the whole record (messages, notes)."""
     return {k: v for k, v in payload.items()}
 
 
 EFFECTS: dict[str, Effect] = {
-    "request_info": _record_payload,
-    "supply_info": _record_payload,
+    "request_info": _request_info,
+    "supply_info": _supply_info,
     "reject": _reject,
     "merge": _merge,
     "handle_in_office": _handle_in_office,

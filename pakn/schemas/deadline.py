@@ -24,6 +24,9 @@ def explanation_text(stored: Mapping[str, Any] | None) -> str | None:
     """The explanation paragraph of a stored deadline (``Deadline.as_dict()`` output)."""
     if not stored:
         return None
+    if stored.get("paused_working_days"):
+        # Moved by a pause for information (workflows.calendar.DueExplanation): its own text.
+        return stored.get("explanation")
     try:
         return Deadline.from_dict(stored).explain()
     except (KeyError, ValueError, TypeError):
@@ -41,9 +44,9 @@ def _answer_explanation(case: Feedback) -> str | None:
     for visit in reversed(case.stage_visits):
         if visit.stage == "handle" and visit.due_at == case.answer_due_at:
             return explanation_text(visit.explanation)
-    from ..operations.clock import stage_deadline
+    from ..operations.clock import answer_deadline
 
-    again = stage_deadline(WORKFLOW.stages["handle"].deadline, case, case.received_at)
+    again = answer_deadline(case)
     return again.explain() if again.due_at == case.answer_due_at else None
 
 

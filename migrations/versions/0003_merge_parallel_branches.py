@@ -1,0 +1,19 @@
+"""Join the migrations of the features built in parallel (each branched from 0002)
+
+Revision ID: 0003
+Revises: i6a, i8a
+Create Date: 2026-11-24
+
+"""
+revision = '0003'
+down_revision = ('i6a', 'i8a')
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
