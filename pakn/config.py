@@ -110,6 +110,19 @@ class Config:
         #: Name of the province shown in the UI and documents.
         self.PROVINCE_NAME = os.environ.get("PAKN_PROVINCE_NAME", "Vĩnh Long")
 
+        #: The office's published contacts, shown on the citizen guidance page (Art. 10, 13 NĐ 20/2008).
+        self.OFFICE_ADDRESS = os.environ.get("PAKN_OFFICE_ADDRESS", "Số 88 đường 2/9, Phường 1, tỉnh Vĩnh Long")
+        self.OFFICE_PHONE = os.environ.get("PAKN_OFFICE_PHONE", "0270 3822 000")
+        self.OFFICE_EMAIL = os.environ.get("PAKN_OFFICE_EMAIL", "pakn@vinhlong.gov.vn")
+        #: Per-client-address limits on the public forms (Flask-Limiter syntax). Counted in Redis
+        #: when REDIS_URL is set, in memory otherwise or while Redis is unreachable.
+        self.PORTAL_SUBMIT_LIMIT = os.environ.get("PAKN_PORTAL_SUBMIT_LIMIT", "10 per hour;30 per day")
+        self.PORTAL_LOOKUP_LIMIT = os.environ.get("PAKN_PORTAL_LOOKUP_LIMIT", "20 per 10 minutes")
+        #: Most files attached to one public submission.
+        self.PORTAL_MAX_FILES = _env_int("PAKN_PORTAL_MAX_FILES", 5)
+        #: Published answers per page of the public list.
+        self.PORTAL_PAGE_SIZE = _env_int("PAKN_PORTAL_PAGE_SIZE", 20)
+
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             # Survive a database restart without a 500 per pooled connection.

@@ -11,10 +11,11 @@ from .login_attempt import LoginAttempt
 from .outbox import OutboxMessage
 from .plan import Plan, PlanTask
 from .stage_visit import StageVisit
+from .submission_key import SubmissionKey
 from .user import User
 
 __all__ = [
     "Agency", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent", "CalendarOverlay",
     "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanTask",
-    "StageVisit", "User",
+    "StageVisit", "SubmissionKey", "User",
 ]
