@@ -110,6 +110,7 @@ def test_english_form_and_receipt(client, world, english):
     ({"submitter_address": " "}, "submitter_address", "Không được để trống."),
     ({"kind": "kien_nghi", "proposal": ""}, "proposal", "Kiến nghị cần nêu phương án xử lý"),
     ({"title": "Tiêu đề\x07 có ký tự lạ"}, "title", "Có ký tự không hợp lệ"),
+    ({"content": "Nội dung có ký tự NUL \x00 ở giữa, đủ dài để hợp lệ."}, "content", "Có ký tự không hợp lệ"),
     ({"declaration": ""}, "declaration", "Cần đánh dấu ô cam đoan để gửi."),
     ({"field": "khong_co"}, "field", "Lĩnh vực không tồn tại."),
 ])
@@ -274,6 +275,35 @@ def test_rate_limit_per_address_answers_429_and_other_addresses_go_on(app, world
         assert count_cases(app) == 3
     finally:
         app.config["PORTAL_SUBMIT_LIMIT"] = create_app.__globals__["Config"]().PORTAL_SUBMIT_LIMIT
+
+
+def test_rotating_x_forwarded_for_does_not_escape_the_limit(app, world):
+    app.config["PORTAL_SUBMIT_LIMIT"] = "1 per hour"
+    try:
+        client = app.test_client()
+        assert post_form(client).status_code == 303
+        values = open_form(client)
+        response = client.post("/gop-y", data={**FORM, **values}, content_type="multipart/form-data",
+                               headers={"X-Forwarded-For": "198.51.100.23"})
+        assert response.status_code == 429
+        assert count_cases(app) == 1
+    finally:
+        app.config["PORTAL_SUBMIT_LIMIT"] = create_app.__globals__["Config"]().PORTAL_SUBMIT_LIMIT
+
+
+def test_tracking_lookups_are_rate_limited(app, world, make_case):
+    code, _ = make_case()
+    app.config["PORTAL_LOOKUP_LIMIT"] = "3 per 10 minutes"
+    try:
+        client = app.test_client()
+        token = csrf_token(text(client.get("/tra-cuu")))
+        statuses = [client.post("/tra-cuu", data={"code": code, "contact": f"guess{i}@x.vn", "csrf_token": token}
+                                ).status_code for i in range(4)]
+        assert statuses == [422, 422, 422, 429]
+        # Reading pages is never limited.
+        assert client.get("/tra-cuu").status_code == 200
+    finally:
+        app.config["PORTAL_LOOKUP_LIMIT"] = create_app.__globals__["Config"]().PORTAL_LOOKUP_LIMIT
 
 
 def test_redis_down_falls_back_to_memory_limits_and_never_500(tmp_path):
@@ -480,8 +510,8 @@ def test_statistics_for_the_current_year(client, published, make_case):
     kpis = re.search(r'<ul class="kpis">(.*?)</ul>', html, re.S).group(1)
     assert "<strong>4</strong> đã tiếp nhận" in kpis and "<strong>3</strong> đã trả lời" in kpis
     assert "<strong>100%</strong> trả lời đúng hạn" in kpis
-    assert re.search(r"<th scope=\"row\">Sở Xây dựng</th><td class=\"num\">2</td>", html)
-    assert re.search(r"<th scope=\"row\">Xây dựng</th><td class=\"num\">3</td>", html)
+    assert re.search(r"<th scope=\"row\" role=\"rowheader\">Sở Xây dựng</th><td role=\"cell\" class=\"num\" data-label=\"Tiếp nhận\">2</td>", html)
+    assert re.search(r"<th scope=\"row\" role=\"rowheader\">Xây dựng</th><td role=\"cell\" class=\"num\" data-label=\"Tiếp nhận\">3</td>", html)
 
 
 # -- privacy: no personal data anywhere public ------------------------------------------------------

@@ -227,6 +227,7 @@ def receipt(code: str):
     case = find_by_tracking(code, held.get("token", ""))
     if case is None:
         abort(404)
+    _grant(case)  # the browser that submitted may follow its case without the link
     link = url_for("portal.status", code=case.code, token=held["token"], _external=True)
     visit = open_visit(case)
     return render_template("portal/receipt.html", case=case, link=link,
