@@ -135,8 +135,6 @@ class Config:
         #: when REDIS_URL is set, in memory otherwise or while Redis is unreachable.
         self.PORTAL_SUBMIT_LIMIT = os.environ.get("PAKN_PORTAL_SUBMIT_LIMIT", "10 per hour;30 per day")
         self.PORTAL_LOOKUP_LIMIT = os.environ.get("PAKN_PORTAL_LOOKUP_LIMIT", "20 per 10 minutes")
-        #: Most files attached to one public submission.
-        self.PORTAL_MAX_FILES = _env_int("PAKN_PORTAL_MAX_FILES", 5)
         #: Published answers per page of the public list.
         self.PORTAL_PAGE_SIZE = _env_int("PAKN_PORTAL_PAGE_SIZE", 20)
 

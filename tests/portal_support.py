@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
+
+import pytest
 
 from pakn.extensions import db
 from pakn.models import Feedback
@@ -49,3 +53,10 @@ def publish(app, code: str, title: str, summary: str, answer: str, user) -> None
         case = db.session.query(Feedback).filter_by(code=code).one()
         apply_transition(case, "publish", user(), {"public_title": title, "public_summary": summary,
                                                    "public_answer": answer})
+
+
+@pytest.fixture(autouse=True)
+def _empty_upload_folder(app):
+    """Files stored by a test go with its rows (the tables are emptied after every test)."""
+    yield
+    shutil.rmtree(Path(app.config["UPLOAD_FOLDER"]), ignore_errors=True)

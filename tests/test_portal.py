@@ -7,18 +7,24 @@ import io
 import json
 import re
 import threading
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from pakn import create_app
 from pakn.extensions import db
-from pakn.models import AuditEvent, Feedback, OutboxMessage, SubmissionKey
+from pakn.models import Attachment, Feedback, OutboxMessage, SubmissionKey
 from pakn.portal.limits import limiter_of
+from pakn.storage import attachment_path
 
 from .conftest import csrf_token
+from .portal_support import (  # noqa: F401  (_empty_upload_folder: autouse fixture)
+    CANARY, CANARY_MARKERS, FORM, _empty_upload_folder, form_values, publish,
+)
+from .test_storage import jpeg_with_gps, simple_pdf
 from .test_web import compiled_catalogs, english  # noqa: F401  (fixtures)
-from .portal_support import CANARY, CANARY_MARKERS, FORM, form_values, publish
 
 
 @pytest.fixture(autouse=True)
@@ -153,14 +159,69 @@ def test_text_in_a_legacy_encoding_is_refused(app, client, world):
     assert count_cases(app) == 0
 
 
-def test_too_many_files_are_refused_and_nothing_is_created(app, client, world):
-    files = [(io.BytesIO(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), f"t{i}.pdf")
-             for i in range(app.config["PORTAL_MAX_FILES"] + 1)]
-    response = post_form(client, attachments=files)
-    assert response.status_code == 422
+def uploaded_files(app) -> list[str]:
+    root = Path(app.config["UPLOAD_FOLDER"])
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_attachments_are_stored_privately_with_image_metadata_stripped(app, client, world):
+    before = uploaded_files(app)
+    response = post_form(client, attachments=[(io.BytesIO(jpeg_with_gps()), "ảnh hiện trường.jpg"),
+                                              (io.BytesIO(simple_pdf()), "don.pdf")])
+    assert response.status_code == 303
+    with app.app_context():
+        rows = db.session.scalars(select(Attachment).order_by(Attachment.id)).all()
+        assert [(r.original_name, r.content_type, r.is_public) for r in rows] == [
+            ("ảnh hiện trường.jpg", "image/jpeg", False), ("don.pdf", "application/pdf", False)]
+        stored = Image.open(attachment_path(rows[0]))
+        assert not stored.getexif().get_ifd(0x8825) and b"CanonMarker" not in attachment_path(rows[0]).read_bytes()
+    assert len(uploaded_files(app)) == len(before) + 2
+
+
+@pytest.mark.parametrize("files, message", [
+    ([(b"MZ\x90\x00\x03" + b"\x00" * 200, "hoso.pdf")], "không đúng định dạng cho phép"),
+    ([(b"<html><script>alert(1)</script></html>", "anh.jpg")], "không đúng định dạng cho phép"),
+    ([(b"", "rong.pdf")], "không có nội dung"),
+    ([(b"%PDF-1.4\n" + b"0" * 100, "cut.pdf")], "bị hỏng hoặc không đọc được"),
+    ([(b"%PDF", f"t{i}.pdf") for i in range(6)], "Chỉ được gửi tối đa 5 tệp."),
+])
+def test_bad_files_are_refused_with_nothing_created_and_no_stray_file(app, client, world, files, message):
+    before = uploaded_files(app)
+    if message.startswith("Chỉ"):
+        files = [(simple_pdf(), name) for _, name in files]
+    response = post_form(client, attachments=[(io.BytesIO(data), name) for data, name in files])
     html = text(response)
-    assert "Tối đa 5 tệp đính kèm." in html and "vui lòng chọn lại tệp đính kèm" in html
+    assert response.status_code == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert message in summary and 'href="#attachments"' in summary
+    assert "vui lòng chọn lại tệp đính kèm" in html
+    assert 'id="attachments-error"' in html
+    assert f'value="{FORM["submitter_name"]}"' in html  # everything typed is kept
     assert count_cases(app) == 0
+    assert uploaded_files(app) == before
+
+
+def test_a_file_over_the_per_file_limit_is_refused(app, client, world):
+    saved, app.config["UPLOAD_MAX_FILE_BYTES"] = app.config["UPLOAD_MAX_FILE_BYTES"], 1000
+    try:
+        response = post_form(client, attachments=[(io.BytesIO(simple_pdf() + b"%" * 2000), "lon.pdf")])
+        assert response.status_code == 422 and "vượt quá dung lượng cho phép" in text(response)
+        assert count_cases(app) == 0
+    finally:
+        app.config["UPLOAD_MAX_FILE_BYTES"] = saved
+
+
+def test_a_failure_after_the_files_are_written_leaves_no_stray_file(app, client, world, monkeypatch):
+    from pakn.portal import idempotency
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    before = uploaded_files(app)
+    monkeypatch.setattr(idempotency, "remember", broken)
+    response = post_form(client, attachments=[(io.BytesIO(simple_pdf()), "don.pdf")])
+    assert response.status_code == 500
+    assert count_cases(app) == 0 and uploaded_files(app) == before
 
 
 def test_body_over_the_size_limit_gets_413(app, client, world):

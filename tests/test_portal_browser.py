@@ -26,7 +26,7 @@ from pakn.extensions import db
 from pakn.models import Attachment, Feedback
 from pakn.portal.limits import limiter_of
 
-from .portal_support import publish
+from .portal_support import _empty_upload_folder, publish  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -59,10 +59,16 @@ def live_server(app, browser):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     browser.delete_all_cookies()
-    browser.set_window_size(*PHONE)
+    phone(browser)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+def phone(driver, height: int = PHONE[1]) -> None:
+    """Emulate a phone's viewport exactly (width, height, touch, the viewport meta tag)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": PHONE[0], "height": height, "deviceScaleFactor": 1, "mobile": True})
 
 
 def shot(driver, name: str) -> None:
@@ -70,10 +76,9 @@ def shot(driver, name: str) -> None:
     if not SHOTS:
         return
     Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(PHONE[0], max(PHONE[1], height))
+    phone(driver, max(PHONE[1], driver.execute_script("return document.documentElement.scrollHeight")))
     driver.save_screenshot(str(Path(SHOTS) / f"{name}.png"))
-    driver.set_window_size(*PHONE)
+    phone(driver)
 
 
 @pytest.fixture
@@ -124,7 +129,7 @@ def test_submit_with_attachment_receipt_track_and_find_an_answer(app, browser, l
     b.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
 
     assert "Đã gửi thành công" in b.find_element(By.TAG_NAME, "h1").text
-    code = b.find_element(By.CSS_SELECTOR, "dd.code").text
+    code = b.find_element(By.CSS_SELECTOR, ".code-big .code").text
     assert re.fullmatch(r"PAKN-\d{4}-\d{6}", code)
     assert "Hạn trả lời" in b.page_source
     tracking_link = b.find_element(By.CSS_SELECTOR, ".link-box a").get_attribute("href")

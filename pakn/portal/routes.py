@@ -24,7 +24,7 @@ from ..extensions import csrf, db
 from ..models import Feedback, Field
 from ..models.types import utcnow
 from ..operations import InvalidPayload, SubmitterActor, find_by_tracking, open_visit, receive_feedback, transaction
-from . import bp, idempotency, public
+from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, TrackForm
 
 #: Pages that show or accept personal data: never cached by the browser or a proxy.
@@ -109,7 +109,7 @@ def _add_errors(errors: dict[str, list[str]], fields) -> None:
     for name, messages in fields.items():
         if isinstance(messages, dict):  # nested: flatten under the top-level name
             messages = [m for ms in messages.values() for m in (ms if isinstance(ms, list) else [ms])]
-        target = name if name in PAYLOAD_FIELDS else "_form"
+        target = name if name in PAYLOAD_FIELDS or name == "attachments" else "_form"
         for m in messages if isinstance(messages, list) else [messages]:
             text = _message(m)
             if text not in errors.setdefault(target, []):
@@ -120,10 +120,14 @@ def _render_form(form: SubmissionForm, errors: dict | None = None, similar=None,
                  checked: bool = False):
     errors = errors or {}
     order = ["_form", *PAYLOAD_FIELDS, "attachments", "declaration"]
-    summary = [(name, message) for name in order for message in errors.get(name, [])]
+    labels = {name: form[name].label.text for name in order if name != "_form"}
+    summary = [(name, f"{labels[name]}: {message}" if name in labels else message)
+               for name in order for message in errors.get(name, [])]
     return render_template("portal/submit.html", form=form, errors=errors, summary=summary,
                            similar=similar, checked=checked,
-                           max_files=current_app.config["PORTAL_MAX_FILES"]), status
+                           max_files=current_app.config["UPLOAD_MAX_FILES"],
+                           max_file_size=current_app.config["UPLOAD_MAX_FILE_BYTES"] // (1024 * 1024),
+                           max_total_size=current_app.config["UPLOAD_MAX_TOTAL_BYTES"] // (1024 * 1024)), status
 
 
 def _show_receipt(case: Feedback, token: str):
@@ -185,9 +189,9 @@ def submit():
         SubmissionSchema().load(payload)
     except ValidationError as err:
         _add_errors(errors, err.normalized_messages())
-    max_files = current_app.config["PORTAL_MAX_FILES"]
-    if len(files) > max_files:
-        errors["attachments"] = [_("Tối đa %(n)s tệp đính kèm.", n=max_files)]
+    file_errors = attachments.refusals(files)
+    if file_errors:
+        errors["attachments"] = file_errors
     if errors or not valid:
         if not errors:
             errors["_form"] = [_("Biểu mẫu không hợp lệ. Vui lòng kiểm tra và gửi lại.")]
@@ -198,8 +202,7 @@ def submit():
     try:
         with transaction():
             case, token = receive_feedback(payload, SubmitterActor())
-            from .attachments import store_submission_files
-            store_submission_files(case, files)
+            attachments.store_submission_files(case, files)
             idempotency.remember(key, case, token, digest)
     except InvalidPayload as err:
         _add_errors(errors, err.fields)
