@@ -133,7 +133,7 @@ class Config:
         self.OFFICE_EMAIL = os.environ.get("PAKN_OFFICE_EMAIL", "pakn@vinhlong.gov.vn")
         #: Per-client-address limits on the public forms (Flask-Limiter syntax). Counted in Redis
         #: when REDIS_URL is set, in memory otherwise or while Redis is unreachable.
-        self.PORTAL_SUBMIT_LIMIT = os.environ.get("PAKN_PORTAL_SUBMIT_LIMIT", "10 per hour;30 per day")
+        self.PORTAL_SUBMIT_LIMIT = os.environ.get("PAKN_PORTAL_SUBMIT_LIMIT", "20 per hour;60 per day")
         self.PORTAL_LOOKUP_LIMIT = os.environ.get("PAKN_PORTAL_LOOKUP_LIMIT", "20 per 10 minutes")
         #: Published answers per page of the public list.
         self.PORTAL_PAGE_SIZE = _env_int("PAKN_PORTAL_PAGE_SIZE", 20)

@@ -472,6 +472,26 @@ def test_timeline_shows_public_events_but_no_staff_names_or_internal_notes(app, 
         assert marker not in html
 
 
+def test_a_rejected_case_shows_the_reason_and_where_to_go(app, world, make_case):
+    code, token = make_case("rejected")
+    client = app.test_client()
+    client.get(f"/tra-cuu/{code}", query_string={"token": token})
+    html = text(client.get(f"/tra-cuu/{code}"))
+    assert "Không tiếp nhận" in html
+    from workflows.glossary import REJECT_GUIDANCE
+    assert REJECT_GUIDANCE["complaint"][:40] in html
+    assert "Hạn trả lời" not in html  # no clock runs for a rejected case
+
+
+def test_the_status_page_in_english(app, world, make_case, english):
+    code, token = make_case("forwarded")
+    client = app.test_client()
+    client.get("/?lang=en")
+    client.get(f"/tra-cuu/{code}", query_string={"token": token})
+    html = text(client.get(f"/tra-cuu/{code}"))
+    assert "Forwarded to the competent agency" in html and "History" in html
+
+
 # -- published answers ---------------------------------------------------------------------------------
 @pytest.fixture
 def published(app, world, make_case):
