@@ -595,6 +595,23 @@ def test_statistics_for_the_current_year(client, published, make_case):
     assert re.search(r"<th scope=\"row\" role=\"rowheader\">Xây dựng</th><td role=\"cell\" class=\"num\" data-label=\"Tiếp nhận\">3</td>", html)
 
 
+def test_nul_and_control_characters_in_public_inputs_never_give_a_500(app, client, published):
+    """PostgreSQL refuses NUL in text; every public input must be cleaned before a query."""
+    for url in ("/tra-loi?q=x%00y", "/tra-loi?field=%00", "/tra-loi?agency=a%00", "/tra-loi/PAKN%00",
+                "/tra-cuu/PAKN-2026-000001%00", "/tra-cuu/PAKN%00?token=a%00b", "/tra-cuu?code=%00",
+                "/du-lieu-mo/pakn.csv?q=%00", "/du-lieu-mo/pakn.json?field=%00", "/tra-loi/atom.xml?q=%01%00"):
+        assert client.get(url).status_code in (200, 303, 404), url
+    token = csrf_token(text(client.get("/tra-cuu")))
+    response = client.post("/tra-cuu", data={"code": "PAKN\x00", "contact": "a\x00@b.vn", "csrf_token": token})
+    assert response.status_code == 422
+    values = open_form(client)
+    similar = client.post("/gop-y", data={**FORM, **values, "action": "similar", "title": "xay\x00dung"},
+                          content_type="multipart/form-data")
+    assert similar.status_code == 200
+    refused = post_form(client, field="xay_dung\x00\x01zz")
+    assert refused.status_code == 422 and "Lĩnh vực không tồn tại." in text(refused)
+
+
 # -- privacy: no personal data anywhere public ------------------------------------------------------
 def test_no_public_page_feed_or_export_contains_personal_data(app, client, published, make_case):
     make_case("received", **CANARY)

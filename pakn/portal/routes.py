@@ -31,6 +31,13 @@ from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, TrackForm
 PRIVATE_ENDPOINTS = {"portal.submit", "portal.receipt", "portal.track", "portal.status"}
 _PHONE_STRIP = re.compile(r"[\s.\-()]")
 _LIMIT_MSG = re.compile(r"^(Tối đa|Tối thiểu) (\d+) ký tự\.$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _clean(value: str | None, limit: int) -> str:
+    """A query-string or look-up value without control characters (PostgreSQL refuses NUL in
+    text, which would otherwise be a 500), trimmed and cut to ``limit`` characters."""
+    return _CONTROL.sub("", value or "").strip()[:limit]
 
 
 @bp.after_request
@@ -83,7 +90,11 @@ def _payload(form: SubmissionForm) -> dict:
     """The submission as the workflow's schema expects it: empty optional fields are absent."""
     data = {"kind": form.kind.data or "", "title": form.title.data or "", "content": form.content.data or "",
             "submitter_name": form.submitter_name.data or "", "submitter_address": form.submitter_address.data or ""}
-    for name in ("subject", "field", "proposal", "submitter_organisation", "submitter_phone", "submitter_email"):
+    for name in ("subject", "field"):  # codes: control characters never belong in one
+        value = _clean(getattr(form, name).data, 50)
+        if value:
+            data[name] = value
+    for name in ("proposal", "submitter_organisation", "submitter_phone", "submitter_email"):
         value = getattr(form, name).data
         if value and value.strip():
             data[name] = value
@@ -150,7 +161,7 @@ def submit():
     if request.form.get("action") == "similar":
         if not idempotency.valid_key(form.form_key.data):
             form.form_key.data = idempotency.new_key()
-        found = public.similar(form.title.data or "", form.content.data or "")
+        found = public.similar(_CONTROL.sub(" ", form.title.data or ""), _CONTROL.sub(" ", form.content.data or ""))
         return _render_form(form, similar=found, checked=True)
 
     errors: dict[str, list[str]] = {}
@@ -263,10 +274,10 @@ def track():
     form = TrackForm()
     errors: dict[str, list[str]] = {}
     if request.method == "GET":
-        form.code.data = request.args.get("code", "")[:30]
+        form.code.data = _clean(request.args.get("code"), 30)
         return render_template("portal/track.html", form=form, errors=errors, summary=[])
-    code = (form.code.data or "").strip().upper()
-    contact = (form.contact.data or "").strip()
+    code = _clean(form.code.data, 30).upper()
+    contact = _clean(form.contact.data, 254)
     if not code:
         errors["code"] = [_("Nhập mã PAKN in trên biên nhận, ví dụ PAKN-2026-000123.")]
     if not contact:
@@ -284,7 +295,10 @@ def track():
 @bp.route("/tra-cuu/<code>")
 def status(code: str):
     """The status page of one case, for its submitter (tracking link or a lookup this session)."""
+    code = _clean(code, 30)
     token = request.args.get("token")
+    if token is not None:
+        token = _clean(token, 100)
     if token is not None:
         case = find_by_tracking(code, token)
         if case is None:
@@ -304,8 +318,8 @@ def status(code: str):
 def _filters() -> public.Filters:
     year = request.args.get("year", "")
     kind = request.args.get("kind", "")
-    return public.Filters(q=request.args.get("q", "")[:200], field=request.args.get("field", "")[:50],
-                          agency=request.args.get("agency", "")[:50],
+    return public.Filters(q=_clean(request.args.get("q"), 200), field=_clean(request.args.get("field"), 50),
+                          agency=_clean(request.args.get("agency"), 50),
                           year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
                           kind=kind if kind in Kind.codes() else "")
 
@@ -332,7 +346,7 @@ def feed():
 
 @bp.route("/tra-loi/<code>")
 def answer(code: str):
-    row = public.published_one(code)
+    row = public.published_one(_clean(code, 30))
     if row is None:
         abort(404)
     return render_template("portal/answer.html", row=row)
