@@ -66,8 +66,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .web import bp as web_bp
+    from .portal import bp as portal_bp, init_app as init_portal
 
     app.register_blueprint(web_bp)
+    app.register_blueprint(portal_bp)
+    init_portal(app)  # the portal's per-address rate limits (Flask-Limiter)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from .plans import bp as plans_bp

@@ -202,3 +202,7 @@ def pytest_report_header(config):
     return [f"pakn backends: {', '.join(BACKENDS)}; redis: {REDIS_URL or 'none (in-process jobs)'}"]
 
 
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives a real headless Chromium (select with -m browser)")

@@ -15,11 +15,12 @@ from .outbox import OutboxMessage
 from .plan import Plan, PlanImport, PlanTask, PlanTaskUnit
 from .report_filing import ReportFiling
 from .stage_visit import StageVisit
+from .submission_key import SubmissionKey
 from .user import User
 
 __all__ = [
     "Agency", "AgencyAlias", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent",
     "CalendarOverlay", "ClockSetting", "DeadlineNotice", "Feedback", "FeedbackCounter", "Field",
     "LoginAttempt", "OutboxMessage", "Plan", "PlanImport", "PlanTask", "PlanTaskUnit", "ReportFiling",
-    "StageVisit", "User",
+    "StageVisit", "SubmissionKey", "User",
 ]

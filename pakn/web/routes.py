@@ -16,7 +16,10 @@ from . import bp
 
 @bp.route("/")
 def home():
-    return render_template("web/home.html")
+    """The citizen portal's home: what to do here, and the latest published answers."""
+    from ..portal.public import Filters, published_all
+
+    return render_template("web/home.html", latest=published_all(Filters(), limit=5))
 
 
 @bp.route("/lang/<code>")
