@@ -39,6 +39,12 @@ Public API (everything else is private):
     ``filename*=UTF-8''…``, ``X-Content-Type-Options: nosniff``, a sandboxing CSP and
     ``Cache-Control: private, no-store`` unless the attachment is public. A missing file is 404.
 
+``case_attachment_or_404(case, attachment_id, *, public_only=False) -> Attachment``
+    The attachment ``attachment_id`` of THIS case, or 404: use it in download views so an
+    attachment of case X is never served through case Y's URL (child-object IDOR). With
+    ``public_only`` only attachments marked public are found. It checks nothing about the
+    user: the view must already have checked that the user may see ``case``.
+
 ``purge_orphan_files(older_than=timedelta(hours=1), *, now=None) -> list[str]``
     Delete files under ``UPLOAD_FOLDER`` that no ``Attachment`` row names, and abandoned
     temporary files, older than ``older_than`` (younger ones may belong to a transaction in
@@ -104,7 +110,7 @@ from .operations.errors import InvalidPayload, OperationError
 
 __all__ = [
     "ACCEPTED_TYPES", "FileType", "StorageUnavailable", "UploadError", "UploadRejected", "ValidUploads",
-    "attachment_path",
+    "attachment_path", "case_attachment_or_404",
     "delete_attachment", "display_name", "purge_orphan_files", "send_attachment", "store_generated",
     "store_upload", "validate_uploads",
 ]
@@ -722,6 +728,21 @@ def _content_disposition(kind: str, name: str) -> str:
     ascii_name = ascii_name.encode("ascii", "ignore").decode("ascii")
     ascii_name = re.sub(r'[^A-Za-z0-9._ ()-]', "_", ascii_name).strip() or "file"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def case_attachment_or_404(case, attachment_id: int | str, *, public_only: bool = False) -> Attachment:
+    """The attachment of this very case (see module docstring), or abort with 404."""
+    try:
+        wanted = int(attachment_id)
+    except (TypeError, ValueError):
+        abort(404)
+    query = select(Attachment).where(Attachment.id == wanted, Attachment.feedback_id == case.id)
+    if public_only:
+        query = query.where(Attachment.is_public.is_(True))
+    found = db.session.scalar(query)
+    if found is None:
+        abort(404)
+    return found
 
 
 def send_attachment(attachment: Attachment, *, as_download: bool = True):

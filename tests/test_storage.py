@@ -545,3 +545,32 @@ def test_wtforms_validator_puts_every_message_on_the_field(app, monkeypatch):
             "Tệp “c.jpg” không đúng định dạng cho phép. Chỉ nhận tệp JPG, PNG, PDF, DOC, DOCX, XLS, XLSX."]
         ok = Form(formdata=MultiDict([("attachments", upload(simple_pdf(), "b.pdf"))]))
         assert ok.validate()
+
+
+def test_attachment_of_another_case_is_404(app, make_case):
+    from werkzeug.exceptions import NotFound
+
+    from pakn.storage import case_attachment_or_404
+
+    codes = [make_case()[0], make_case()[0]]
+    with app.app_context():
+        x, y = (db.session.scalar(select(Feedback).where(Feedback.code == c)) for c in codes)
+        with transaction():
+            private = store_upload(upload(simple_pdf(), "x.pdf"), feedback=x)
+            public = store_upload(upload(simple_pdf(), "p.pdf"), feedback=x, is_public=True)
+        assert case_attachment_or_404(x, str(private.id)) == private
+        assert case_attachment_or_404(x, public.id, public_only=True) == public
+        for case, wanted, public_only in [(y, private.id, False), (y, public.id, True), (x, private.id, True),
+                                          (x, "1 OR 1=1", False), (x, None, False)]:
+            with pytest.raises(NotFound):
+                case_attachment_or_404(case, wanted, public_only=public_only)
+
+
+def test_purge_sweeps_temporary_files_left_by_a_killed_worker(app):
+    with app.app_context():
+        tmp = Path(app.config["UPLOAD_FOLDER"]) / ".tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        (tmp / "up-half-written").write_bytes(b"partial")
+        old = os.stat(tmp / "up-half-written").st_mtime - 7200
+        os.utime(tmp / "up-half-written", (old, old))
+        assert purge_orphan_files(timedelta(hours=1)) == [".tmp/up-half-written"]
