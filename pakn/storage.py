@@ -430,14 +430,9 @@ def _reencode_image(data: bytes, filetype: FileType) -> bytes:
                 upright = ImageOps.exif_transpose(img)
                 if upright is None:
                     upright = img
-                if filetype.kind == "jpg":
-                    mode = "L" if upright.mode in ("L", "1") else "RGB"
-                else:
-                    mode = upright.mode if upright.mode in ("L", "LA", "RGB", "RGBA") else (
-                        "RGBA" if "A" in upright.mode or "transparency" in upright.info else "RGB")
-                pixels = upright.convert(mode) if upright.mode != mode else upright
+                pixels = _to_srgb_8bit(upright, img.info.get("icc_profile"), keep_alpha=filetype.kind == "png")
                 # A new image from raw pixels: no info dict, no EXIF, ICC, XMP, comment, text chunk.
-                clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
+                clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
     except _Refused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -451,6 +446,36 @@ def _reencode_image(data: bytes, filetype: FileType) -> bytes:
     else:
         clean.save(out, "PNG", compress_level=6)
     return out.getvalue()
+
+
+def _to_srgb_8bit(image, icc_profile: bytes | None, *, keep_alpha: bool):
+    """8-bit L, LA, RGB or RGBA pixels; colours moved to sRGB when the image has its own profile.
+
+    The profile itself is not kept (it is metadata too), so a Display P3 or CMYK photo is
+    converted rather than left to be shown with the wrong colours.
+    """
+    from PIL import Image, ImageCms
+
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):  # 16-bit greyscale: scale, do not clip
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if icc_profile and image.mode in ("RGB", "RGBA", "CMYK"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            alpha = image.getchannel("A") if image.mode == "RGBA" else None
+            image = ImageCms.profileToProfile(image.convert("RGB") if alpha else image, source,
+                                              ImageCms.createProfile("sRGB"), outputMode="RGB")
+            if alpha is not None:
+                image.putalpha(alpha)
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # an unreadable profile: keep the pixels as they are
+    has_alpha = "A" in image.mode or "transparency" in image.info
+    if image.mode in ("1", "L"):
+        target = "L"
+    elif image.mode == "LA":
+        target = "LA" if keep_alpha else "L"
+    else:
+        target = "RGBA" if keep_alpha and has_alpha else "RGB"
+    return image if image.mode == target else image.convert(target)
 
 
 # -- reading the input --------------------------------------------------------------------
