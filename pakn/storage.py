@@ -7,14 +7,20 @@ Public API (everything else is private):
     and total size, images decodable. ``files`` is a list of werkzeug ``FileStorage`` (e.g.
     ``request.files.getlist("attachments")``) or of ``(filename, bytes)`` pairs. An empty
     file input (no filename, no bytes) is ignored, so an unused ``<input type=file>`` is fine.
-    The streams are rewound, so the same objects can then go to :func:`store_upload`.
-    An empty list means every file is acceptable.
+    The streams are rewound, so the same objects can then go to :func:`store_upload` (which
+    reuses the checked, re-encoded bytes of a ``FileStorage`` instead of decoding it again).
+    An empty list means every file is acceptable. Limits (``pakn/config.py``):
+    ``UPLOAD_MAX_FILES``, ``UPLOAD_MAX_FILE_BYTES``, ``UPLOAD_MAX_TOTAL_BYTES``,
+    ``UPLOAD_MAX_IMAGE_PIXELS``, ``UPLOAD_MAX_UNZIPPED_BYTES``; a request body larger than
+    ``MAX_CONTENT_LENGTH`` is refused by Flask with 413 before any of this runs.
 
 ``store_upload(file, *, feedback, uploaded_by=None, answer=None, is_public=False, filename=None) -> Attachment``
     Validate one file (raises :class:`UploadRejected`, a 422 ``InvalidPayload``), re-encode
     it if it is an image, write it under ``UPLOAD_FOLDER`` with a random name, add the
     ``Attachment`` row and **flush only**: the caller's ``transaction()`` commits. ``file`` is
-    a ``FileStorage``, ``bytes`` (then pass ``filename``) or a ``(filename, bytes)`` pair.
+    a ``FileStorage``, ``bytes`` (then pass ``filename``) or a ``(filename, bytes)`` pair;
+    ``filename`` overrides the submitted name. ``original_name`` of the row is the sanitized
+    display name, with the extension of the detected type.
     If the transaction (or the savepoint the file was stored in) rolls back, the file is
     deleted from disk; it is kept only when the outermost transaction commits.
     Raises :class:`StorageUnavailable` (503) when the disk refuses the write (full, read-only).
@@ -53,7 +59,8 @@ Public API (everything else is private):
 ``attachment_path(attachment) -> pathlib.Path``; ``display_name(submitted) -> str`` (the
 sanitized name shown to people); ``ACCEPTED_TYPES`` (kind → :class:`FileType`).
 
-Errors. :class:`UploadError` has ``index`` (position in the list given), ``filename``
+Errors. :class:`UploadError` has ``index`` (position among the non-blank files given, or
+``None`` for the count and total-size errors, which concern the whole set), ``filename``
 (sanitized), ``message`` (Vietnamese msgid), ``params``, and ``text`` (the message localized
 for the current request, ready to show next to the file field). :class:`UploadRejected`
 carries ``errors`` and, as an ``InvalidPayload``, ``fields={"attachments": [text, …]}``, so
@@ -65,7 +72,8 @@ Decisions (see also reliability.md I4–I6, P7, F8, D6):
   PNG by signature and a full Pillow decode; PDF by ``%PDF-`` at offset 0 and ``%%EOF`` at
   the end; DOCX/XLSX by the ZIP signature, then the ZIP directory (bounded entry count,
   total uncompressed size and compression ratio, checked before anything is inflated),
-  ``[Content_Types].xml`` and ``word/document.xml`` / ``xl/workbook.xml``; DOC/XLS by the
+  ``[Content_Types].xml`` with the main document type and parts under ``word/`` / ``xl/``
+  (PowerPoint, ODF, JAR or plain archives are refused); DOC/XLS by the
   OLE2 signature and the compound file's directory (``WordDocument`` / ``Workbook``).
 * Refused although well-formed: encrypted PDFs (staff could not read or redact them);
   PDFs with JavaScript, launch actions, embedded files, rich media or XFA forms (names
@@ -75,8 +83,9 @@ Decisions (see also reliability.md I4–I6, P7, F8, D6):
   always served as a download with ``nosniff`` and a sandboxing CSP.
 * Images are decoded (at most ``UPLOAD_MAX_IMAGE_PIXELS`` pixels, checked from the header
   before decoding: decompression bombs never reach memory), turned upright from their EXIF
-  orientation and re-encoded from raw pixels: no EXIF (GPS, camera serials), XMP, ICC,
-  comments or text chunks survive.
+  orientation, converted to 8-bit sRGB (an embedded colour profile is applied, then
+  dropped) and re-encoded from raw pixels: no EXIF (GPS, camera serials), XMP, ICC,
+  comments or text chunks survive. JPEG stays JPEG (quality 90), PNG stays PNG.
 * Stored names are 32 random hex digits plus the canonical extension, in a two-character
   sub-folder; the submitted name is kept (NFC, no path, no control or bidi characters, at
   most 120 characters) only for display and the download name.
@@ -91,7 +100,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -454,7 +463,7 @@ def _to_srgb_8bit(image, icc_profile: bytes | None, *, keep_alpha: bool):
     The profile itself is not kept (it is metadata too), so a Display P3 or CMYK photo is
     converted rather than left to be shown with the wrong colours.
     """
-    from PIL import Image, ImageCms
+    from PIL import ImageCms
 
     if image.mode in ("I", "F") or image.mode.startswith("I;16"):  # 16-bit greyscale: scale, do not clip
         image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
