@@ -611,3 +611,35 @@ def test_unusual_image_modes_become_8_bit(app, case_id, mode, fmt, expected_mode
     assert stored.mode == expected_mode
     if mode == "I;16":
         assert 120 <= stored.getpixel((0, 0)) <= 135  # scaled, not clipped to white
+
+
+from tests.test_web import fresh_app  # noqa: E402,F401  (fixture)
+
+
+def test_multipart_upload_refusal_is_the_api_422_envelope(fresh_app, english):
+    """Through a real route, the app's error handler and the language switch."""
+    from flask import request as flask_request
+
+    def receive():
+        errors = validate_uploads(flask_request.files.getlist("attachments"))
+        if errors:
+            raise UploadRejected(errors)
+        return {"ok": True}
+
+    from pakn.extensions import csrf
+
+    fresh_app.add_url_rule("/api/v1/tep", "tep", csrf.exempt(receive), methods=["POST"])  # API: no cookie auth
+    client = fresh_app.test_client()
+    data = {"attachments": [(io.BytesIO(EXE), "giay-to.pdf"), (io.BytesIO(simple_pdf()), "don.pdf")]}
+    response = client.post("/api/v1/tep", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "upload_rejected"
+    assert error["fields"] == {"attachments": [
+        "Tệp “giay-to.pdf” không đúng định dạng cho phép. Chỉ nhận tệp JPG, PNG, PDF, DOC, DOCX, XLS, XLSX."]}
+    response = client.post("/api/v1/tep?lang=en", data={"attachments": [(io.BytesIO(EXE), "x.pdf")]},
+                           content_type="multipart/form-data")
+    assert response.get_json()["error"]["fields"]["attachments"][0].startswith("The file “x.pdf” is not")
+    ok = client.post("/api/v1/tep", data={"attachments": [(io.BytesIO(simple_pdf()), "don.pdf")]},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 200
