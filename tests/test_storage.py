@@ -643,3 +643,36 @@ def test_multipart_upload_refusal_is_the_api_422_envelope(fresh_app, english):
     ok = client.post("/api/v1/tep", data={"attachments": [(io.BytesIO(simple_pdf()), "don.pdf")]},
                      content_type="multipart/form-data")
     assert ok.status_code == 200
+
+
+def test_mangled_files_are_refused_or_accepted_never_a_crash(app):
+    """Deterministic fuzzing: flipped, cut and spliced bytes of every accepted type."""
+    import random
+
+    rng = random.Random(20261124)
+    samples = [make() for make, _, _ in ACCEPTED.values()]
+    with app.app_context():
+        for round_ in range(150):
+            data = bytearray(rng.choice(samples))
+            action = round_ % 3
+            if action == 0:
+                for _ in range(rng.randint(1, 20)):
+                    data[rng.randrange(len(data))] = rng.randrange(256)
+            elif action == 1:
+                data = data[:rng.randrange(8, len(data))]
+            else:
+                other = rng.choice(samples)
+                cut = rng.randrange(8, len(data))
+                data = data[:cut] + other[rng.randrange(len(other)):]
+            errors = validate_uploads([("f.bin", bytes(data))])
+            assert all(e.index == 0 and e.text for e in errors)
+
+
+def test_an_unplanned_parser_failure_is_a_refusal_not_a_500(app, monkeypatch):
+    def broken(data):
+        raise KeyError("a crafted file broke a parser")
+
+    monkeypatch.setattr("pakn.storage._detect", broken)
+    with app.test_request_context("/"):
+        [error] = validate_uploads([upload(simple_pdf(), "a.pdf")])
+        assert error.text == "Tệp “a.pdf” bị hỏng hoặc không đọc được."
