@@ -6,8 +6,7 @@ from .api_token import ApiToken
 from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
-from .clock_setting import ClockSetting
-from .deadline_notice import DeadlineNotice
+   
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
@@ -20,7 +19,7 @@ from .user import User
 
 __all__ = [
     "Agency", "AgencyAlias", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent",
-    "CalendarOverlay", "ClockSetting", "DeadlineNotice", "Feedback", "FeedbackCounter", "Field",
-    "LoginAttempt", "OutboxMessage", "Plan", "PlanImport", "PlanTask", "PlanTaskUnit", "ReportFiling",
-    "StageVisit", "SubmissionKey", "User",
+    "CalendarOverlay", "ClockSetting", "DOCUMENT_KINDS", "DeadlineNotice", "DocumentRegister", "Feedback",
+    "FeedbackCounter", "Field", "GeneratedDocument", "LoginAttempt", "OutboxMessage", "Plan", "PlanImport",
+    "PlanTask", "PlanTaskUnit", "ReportFiling", "StageVisit", "SubmissionKey", "User",
 ]
