@@ -6,7 +6,10 @@ from .api_token import ApiToken
 from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
-   
+from .clock_setting import ClockSetting
+from .deadline_notice import DeadlineNotice
+from .document import DOCUMENT_KINDS, GeneratedDocument
+from .document_register import DocumentRegister
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
