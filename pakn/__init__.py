@@ -70,6 +70,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from .office import bp as office_bp
+
+    app.register_blueprint(office_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
 
     from .cli import pakn_cli

@@ -5,11 +5,14 @@ from .api_token import ApiToken
 from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
+from .case_assignment import CaseAssignment
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
 from .outbox import OutboxMessage
 from .plan import Plan, PlanTask
+from .routing_rule import RoutingRule
+from .saved_filter import SavedFilter
 from .stage_visit import StageVisit
 from .user import User
 
@@ -17,4 +20,5 @@ __all__ = [
     "Agency", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent", "CalendarOverlay",
     "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanTask",
     "StageVisit", "User",
+    "CaseAssignment", "RoutingRule", "SavedFilter",
 ]
