@@ -129,7 +129,10 @@ def test_the_full_office_path(app, client, login, world):
     # 1. Intake on behalf, with the real received date (deadlines count from it).
     received = (datetime.now(timezone.utc) - timedelta(days=3)).astimezone(
         __import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh")).replace(second=0, microsecond=0)
-    response = post_form(client, "/office/intake", {**INTAKE, "field": "xay_dung",
+    from .test_storage import simple_pdf
+
+    scan = (io.BytesIO(simple_pdf()), "ban-quet-don.pdf")
+    response = post_form(client, "/office/intake", {**INTAKE, "field": "xay_dung", "attachments": [scan],
                                                     "received_at": received.strftime("%Y-%m-%dT%H:%M")})
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
@@ -138,6 +141,15 @@ def test_the_full_office_path(app, client, login, world):
     case = case_row(app, code)
     assert case.channel == "post" and case.state == "received"
     assert case.received_at == received.astimezone(timezone.utc)
+    assert "ban-quet-don.pdf" in html
+
+    # The scan is on the case page and downloads only through the console's checked view.
+    response, html = page(client, f"/office/cases/{code}")
+    link = re.search(r'href="(/office/cases/[^"]+/attachments/(\d+))"', html)
+    download = client.get(link.group(1))
+    assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert client.get(f"/office/cases/PAKN-1999-000001/attachments/{link.group(2)}").status_code == 404
 
     # 2. Classify with the suggested agency: the rule's agency is shown and preselected.
     response, html = page(client, f"/office/cases/{code}")
@@ -464,3 +476,15 @@ def test_deadline_board_and_one_click_reminder(app, client, login, make_case):
         assert row.recipient_kind == "agency" and row.recipient_agency_id is not None
     response = post_form(client, f"/office/board/remind-agency/{row.recipient_agency_id}", {}, "/office/board")
     assert "Đã gửi 1 nhắc việc tới Sở Xây dựng." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_intake_refuses_a_fake_scan_and_creates_nothing(app, client, login):
+    login("clerk")
+    fake = (io.BytesIO(b"MZ\x90\x00 not really a pdf"), "scan.pdf")
+    response = post_form(client, "/office/intake", {**INTAKE, "field": "xay_dung", "attachments": [fake],
+                                                    "received_at": "2026-11-02T08:00"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "scan.pdf" in html
+    assert 'value="Trần Văn Bình"' in html
+    with app.app_context():
+        assert db.session.scalar(select(Feedback.id)) is None

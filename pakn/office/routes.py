@@ -245,6 +245,9 @@ def case_action(code: str, trigger: str):
         abort(404)
     values = form_values(transition.schema, request.form)
     payload = payload_from_form(transition.schema, request.form)
+    if _version() is None:  # every action form posts the version it was built from
+        return render_template("office/case.html", **case_context(
+            case, values=values, open_trigger=trigger, notice=stale_message(case))), 409
     if trigger == "publish" and not request.form.get("confirm_redaction"):
         left = {name: find_personal_data(payload.get(name, ""), case)
                 for name in ("public_title", "public_summary", "public_answer")}

@@ -18,11 +18,12 @@ from workflows.payloads import IntakeSchema
 from workflows.pakn import WORKFLOW
 
 from ..extensions import db
-from ..models import Agency, AuditEvent, CaseAssignment, Feedback, Field, RoutingRule, StageVisit
+from ..models import Agency, Attachment, AuditEvent, CaseAssignment, Feedback, Field, RoutingRule, StageVisit
 from ..models.types import utcnow
 from ..operations import InvalidPayload, OperationError, receive_feedback, transaction
 from ..operations.feedback import _actor_fields
 from ..operations.reminder import remind_agency
+from ..storage import send_attachment, store_upload, validate_uploads
 from . import bp
 from .actions import error_message
 from .forms import build_fields, field_errors, form_values, payload_from_form
@@ -92,24 +93,37 @@ def intake():
     for name in DATETIME_FIELDS:
         if name in payload:
             payload[name] = _aware(payload[name])
+    files = request.files.getlist("attachments")
+    problems = validate_uploads(files)  # before anything is created: nothing half-stored
+    if problems:
+        return render_template("office/intake.html", fields=_intake_fields(values),
+                               upload_errors=[p.text for p in problems],
+                               notice=gettext("Tệp đính kèm không hợp lệ; hãy chọn lại tệp.")), 422
     try:
         with transaction():
             case, token = receive_feedback(payload, current_user, trigger="receive_on_behalf")
-            store_intake_files(case, request.files.getlist("attachments"))
+            stored = [store_upload(f, feedback=case, uploaded_by=current_user)
+                      for f in files if f and f.filename]
     except InvalidPayload as err:
         return render_template("office/intake.html", fields=_intake_fields(values, field_errors(err.fields)),
+                               upload_errors=field_errors(err.fields).get("attachments", []),
                                notice=error_message(err)), 422
     except OperationError as err:
         return render_template("office/intake.html", fields=_intake_fields(values),
                                notice=error_message(err)), err.status
-    return render_template("office/intake_done.html", case=case, token=token)
+    return render_template("office/intake_done.html", case=case, token=token, stored=stored)
 
 
-def store_intake_files(case: Feedback, files) -> None:
-    """Scanned attachments of an intake: stored with the case once the storage module is merged."""
-    files = [f for f in files if f and f.filename]
-    if files:
-        raise InvalidPayload({"attachments": [N_("Chưa hỗ trợ đính kèm tệp.")]})
+@bp.get("/cases/<code>/attachments/<int:attachment_id>")
+def attachment(code: str, attachment_id: int):
+    """A file of a case, only through this view: the case must be visible and own the file."""
+    from ..access import visible_cases
+
+    case = db.session.scalar(visible_cases(current_user).where(Feedback.code == code))
+    row = db.session.get(Attachment, attachment_id)
+    if case is None or row is None or row.feedback_id != case.id:
+        abort(404)
+    return send_attachment(row)
 
 
 # -- routing rules ------------------------------------------------------------------------------
