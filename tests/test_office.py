@@ -14,6 +14,7 @@ from pakn.operations import transaction
 from pakn.scenarios import SUBMISSION
 
 from .conftest import csrf_token
+from .test_web import compiled_catalogs, english  # noqa: F401  (fixtures)
 
 INTAKE = {
     "channel": "post", "kind": "phan_anh", "subject": "quy_dinh", "content_category": "2",
@@ -488,3 +489,12 @@ def test_intake_refuses_a_fake_scan_and_creates_nothing(app, client, login):
     assert 'value="Trần Văn Bình"' in html
     with app.app_context():
         assert db.session.scalar(select(Feedback.id)) is None
+
+
+def test_the_console_speaks_english_when_chosen(client, login, make_case, english):
+    code = make_case()[0]
+    login("clerk")
+    html = page(client, "/office/?lang=en")[1]
+    assert "Inbox" in html and "Search (diacritics optional)" in html and "Hộp hồ sơ" not in html
+    html = page(client, f"/office/cases/{code}")[1]
+    assert "Case details" in html and "How the due date was computed" in html
