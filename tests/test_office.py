@@ -276,7 +276,7 @@ def test_next_case_is_one_click_away_in_the_same_list(client, login, make_case):
     first, second = make_case()[0], make_case()[0]
     make_case("forwarded")
     login("clerk")
-    html = page(client, f"/office/?state=received")[1]
+    html = page(client, "/office/?state=received")[1]
     assert codes_in(html) == [second, first]
     html = page(client, f"/office/cases/{second}?list=state%3Dreceived")[1]
     link = re.search(r'href="(/office/cases/[^"]+/next[^"]*)"', html).group(1).replace("&amp;", "&")

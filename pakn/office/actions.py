@@ -12,6 +12,7 @@ from workflows.pakn import WORKFLOW
 from ..extensions import db
 from ..models import Feedback
 from ..operations import InvalidPayload, OperationError, StaleVersion, apply_transition, transaction
+from ..operations.assignment import assign_clerk
 from .forms import field_errors
 
 
@@ -57,6 +58,22 @@ def fire(case: Feedback, trigger: str, actor, payload: dict[str, Any], version: 
         return Outcome(case, False, stale_message(case), stale=True)
     except InvalidPayload as err:
         return Outcome(case, False, error_message(err), field_errors(err.fields))
+    except OperationError as err:
+        return Outcome(case, False, error_message(err))
+    return Outcome(case, True)
+
+
+def assign(case: Feedback, clerk, actor, version: int | None) -> Outcome:
+    """Assign an office clerk to ``case`` in its own transaction; never raises an OperationError."""
+    try:
+        with transaction():
+            assign_clerk(case, clerk, actor, expected_version=version)
+    except StaleVersion:
+        db.session.expire(case)
+        return Outcome(case, False, stale_message(case), stale=True)
+    except InvalidPayload as err:
+        fields = field_errors(err.fields)
+        return Outcome(case, False, " ".join(m for msgs in fields.values() for m in msgs), fields)
     except OperationError as err:
         return Outcome(case, False, error_message(err))
     return Outcome(case, True)

@@ -17,13 +17,12 @@ from workflows.pakn import CLASSIFIABLE, WORKFLOW
 
 from ..access import visible_cases
 from ..extensions import db
-from ..models import Agency, Answer, Attachment, AuditEvent, CaseAssignment, Feedback, SavedFilter, User
+from ..models import Answer, Attachment, AuditEvent, CaseAssignment, Feedback, SavedFilter, User
 from ..models.types import utcnow
-from ..operations import OperationError, transaction
-from ..operations.assignment import assign_clerk
+from ..operations import transaction
 from ..schemas.action import refusal_message
 from . import bp
-from .actions import Outcome, error_message, fire, stale_message
+from .actions import Outcome, assign, fire, stale_message
 from .forms import LABELS, build_fields, defaults_for, form_values, payload_from_form
 from .inbox import (
     URGENCY_LABELS, FILTER_KEYS, choices, inbox_page, next_case as find_next_case, office_clerks, parse_filter,
@@ -134,22 +133,7 @@ def bulk():
             outcomes.append(fire(case, "forward", current_user, {k: v for k, v in payload.items() if v},
                                  expected))
         else:
-            try:
-                with transaction():
-                    assign_clerk(case, clerk, current_user, expected_version=expected)
-            except OperationError as err:
-                from ..operations import InvalidPayload, StaleVersion
-
-                if isinstance(err, StaleVersion):
-                    db.session.expire(case)
-                    outcomes.append(Outcome(case, False, stale_message(case), stale=True))
-                elif isinstance(err, InvalidPayload):
-                    outcomes.append(Outcome(case, False, " ".join(
-                        gettext(m) for msgs in err.fields.values() for m in msgs)))
-                else:
-                    outcomes.append(Outcome(case, False, error_message(err)))
-            else:
-                outcomes.append(Outcome(case, True))
+            outcomes.append(assign(case, clerk, current_user, expected))
     status = 200 if all(o.ok for o in outcomes) else 207
     return render_template("office/bulk_result.html", outcomes=outcomes, action=action, list_qs=list_qs,
                            labels=LABELS), status
@@ -274,21 +258,10 @@ def case_assign(code: str):
     case = _visible(code)
     clerk_id = request.form.get("clerk", "")
     clerk = db.session.get(User, int(clerk_id)) if clerk_id.isdigit() else None
-    try:
-        with transaction():
-            assign_clerk(case, clerk, current_user, expected_version=_version())
-    except OperationError as err:
-        from ..operations import StaleVersion
-
-        if isinstance(err, StaleVersion):
-            db.session.expire(case)
-            notice, status = stale_message(case), 409
-        else:
-            fields = getattr(err, "fields", None)
-            notice = (" ".join(gettext(m) for msgs in fields.values() for m in msgs) if fields
-                      else error_message(err))
-            status = 422 if fields else 409
-        return render_template("office/case.html", **case_context(case, notice=notice)), status
+    outcome = assign(case, clerk, current_user, _version())
+    if not outcome.ok:
+        status = 409 if outcome.stale or outcome.fields is None else 422
+        return render_template("office/case.html", **case_context(case, notice=outcome.message)), status
     flash(gettext("Đã phân công %(name)s theo dõi hồ sơ %(code)s.", name=clerk.full_name, code=case.code), "info")
     return redirect(url_for(".case_page", code=case.code, list=_list_args() or None))
 
