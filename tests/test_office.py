@@ -207,7 +207,7 @@ def test_the_full_office_path(app, client, login, world):
 
 # -- inbox -----------------------------------------------------------------------------------------
 def codes_in(html: str) -> list[str]:
-    return re.findall(r'<td><a href="/office/cases/(PAKN-\d{4}-\d{6})', html)
+    return re.findall(r'<td class="code"><a href="/office/cases/(PAKN-\d{4}-\d{6})', html)
 
 
 def test_inbox_filters_counts_and_diacritics_free_search(client, login, make_case):

@@ -197,7 +197,7 @@ def case_context(case: Feedback, *, values: dict | None = None, errors: dict | N
         "findings": findings, "notice": notice, "workflow": WORKFLOW, "labels": LABELS,
         "action_label": _action_label, "assignment": assignment, "clerks": office_clerks(),
         "list_qs": _list_args(), "coded": {"kind": Kind, "subject": Subject, "content_category": ContentCategory,
-                                           "channel": Channel, "reject_reason_code": RejectReason,
+                                           "channel": Channel, "reject_reason_code": RejectReason, "reason_code": RejectReason,
                                            "outcome": AnswerOutcome},
     }
 
