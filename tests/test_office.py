@@ -498,3 +498,27 @@ def test_the_console_speaks_english_when_chosen(client, login, make_case, englis
     assert "Inbox" in html and "Search (diacritics optional)" in html and "Hộp hồ sơ" not in html
     html = page(client, f"/office/cases/{code}")[1]
     assert "Case details" in html and "How the due date was computed" in html
+
+
+def test_keyset_paging_by_due_date_puts_cases_without_a_clock_last(app, client, login, make_case, monkeypatch):
+    from pakn.office import inbox
+
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 2)
+    done = [make_case("rejected")[0], make_case("closed")[0]]  # no open stage: no due date
+    open_ = [make_case()[0], make_case("forwarded")[0], make_case()[0]]
+    with app.app_context(), transaction():  # distinct due instants, in a known order
+        for hours, code in zip((3, 1, 2), open_):
+            visit = db.session.scalar(select(StageVisit).join(Feedback).where(
+                Feedback.code == code, StageVisit.finished_at.is_(None)))
+            visit.due_at = datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(hours=hours)
+    login("clerk")
+    seen, url = [], "/office/?sort=due_asc"
+    while url:
+        html = page(client, url)[1]
+        seen += codes_in(html)
+        nxt = re.search(r'href="(/office/\?[^"]*after=[^"]+)"[^>]*rel="next"', html)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+    assert seen == [open_[1], open_[2], open_[0]] + done  # ties (no due date) in creation order
+    # "Next case" follows the same order.
+    response = client.get(f"/office/cases/{open_[2]}/next?sort=due_asc")
+    assert f"/office/cases/{open_[0]}" in response.headers["Location"]
