@@ -134,9 +134,8 @@ def bulk():
                                  expected))
         else:
             outcomes.append(assign(case, clerk, current_user, expected))
-    status = 200 if all(o.ok for o in outcomes) else 207
     return render_template("office/bulk_result.html", outcomes=outcomes, action=action, list_qs=list_qs,
-                           labels=LABELS), status
+                           labels=LABELS)
 
 
 # -- case page ----------------------------------------------------------------------------------
