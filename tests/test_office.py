@@ -166,6 +166,8 @@ def test_the_full_office_path(app, client, login, world):
     agency_answers(app, world, code)
     response, html = page(client, f"/office/cases/{code}")
     assert "Chấp nhận kết quả trả lời" in html and "77/SXD-QLXD" in html
+    assert "Đã gửi Văn phòng, chờ kiểm tra" in html
+    assert '<br><span class="muted">Sở Xây dựng</span>' in html  # the stage's responsible agency
     assert act(client, app, code, "accept_answer", {}).status_code == 302
     assert act(client, app, code, "notify", {}).status_code == 302
 

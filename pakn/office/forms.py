@@ -40,6 +40,13 @@ LABELS = {
     "code": N_("Mã PAKN"), "clerk": N_("Cán bộ Văn phòng"), "new_due_date": N_("Thời hạn mới"),
 }
 
+#: Statuses of an answer revision (pakn.models.answer.ANSWER_STATUSES).
+ANSWER_STATUS_LABELS = {
+    "pending_approval": N_("Chờ lãnh đạo cơ quan duyệt"), "sent_back": N_("Lãnh đạo trả lại để sửa"),
+    "approved": N_("Lãnh đạo đã duyệt"), "submitted": N_("Đã gửi Văn phòng, chờ kiểm tra"),
+    "returned": N_("Văn phòng trả lại để xử lý lại"), "accepted": N_("Văn phòng đã chấp nhận"),
+}
+
 #: marshmallow's own messages, in the console's language.
 MM_MESSAGES = {
     "Missing data for required field.": N_("Bắt buộc nhập."),

@@ -17,13 +17,13 @@ from workflows.pakn import CLASSIFIABLE, WORKFLOW
 
 from ..access import visible_cases
 from ..extensions import db
-from ..models import Answer, Attachment, AuditEvent, CaseAssignment, Feedback, SavedFilter, User
+from ..models import Agency, Answer, Attachment, AuditEvent, CaseAssignment, Feedback, SavedFilter, User
 from ..models.types import utcnow
 from ..operations import transaction
 from ..schemas.action import refusal_message
 from . import bp
 from .actions import Outcome, assign, fire, stale_message
-from .forms import LABELS, build_fields, defaults_for, form_values, payload_from_form
+from .forms import ANSWER_STATUS_LABELS, LABELS, build_fields, defaults_for, form_values, payload_from_form
 from .inbox import (
     URGENCY_LABELS, FILTER_KEYS, choices, inbox_page, next_case as find_next_case, office_clerks, parse_filter,
     urgency,
@@ -186,14 +186,17 @@ def case_context(case: Feedback, *, values: dict | None = None, errors: dict | N
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.feedback_id == case.id)
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
     visits = list(case.stage_visits)
+    agency_ids = {v.agency_id for v in visits if v.agency_id}
+    visit_agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
     assignment = db.session.get(CaseAssignment, case.id)
     return {
         "case": case, "now": now, "forms": forms, "refused": refused, "answers": answers,
         "attachments": db.session.scalars(select(Attachment).where(Attachment.feedback_id == case.id)
                                           .order_by(Attachment.id)).all(),
-        "events": events, "visits": [(v, urgency(v, now), _explain(v)) for v in visits],
+        "events": events, "visits": [(v, urgency(v, now), _explain(v), visit_agencies.get(v.agency_id)) for v in visits],
         "urgency_labels": URGENCY_LABELS, "suggestions": suggestions, "redaction": redaction,
         "findings": findings, "notice": notice, "workflow": WORKFLOW, "labels": LABELS,
+        "answer_status": ANSWER_STATUS_LABELS,
         "action_label": _action_label, "assignment": assignment, "clerks": office_clerks(),
         "list_qs": _list_args(), "coded": {"kind": Kind, "subject": Subject, "content_category": ContentCategory,
                                            "channel": Channel, "reject_reason_code": RejectReason, "reason_code": RejectReason,
