@@ -29,6 +29,14 @@ INTAKE = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _own_upload_folder(request, tmp_path, monkeypatch):
+    """Files stored by these tests go to a folder of their own (the app is shared by the session)."""
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
+
+
 def page(client, url: str):
     response = client.get(url)
     return response, response.get_data(as_text=True)
