@@ -126,6 +126,9 @@ class Config:
         self.DOCUMENT_PARENT_BODY = os.environ.get("PAKN_DOCUMENT_PARENT_BODY", "")
         self.DOCUMENT_OFFICE_UNIT = os.environ.get("PAKN_DOCUMENT_OFFICE_UNIT", "KSTT")
         self.DOCUMENT_FONT_DIR = os.environ.get("PAKN_DOCUMENT_FONT_DIR", "")
+        #: The authority lines above the office lead's name on the office's documents, "|"-separated.
+        self.DOCUMENT_OFFICE_SIGNER_AUTHORITY = os.environ.get(
+            "PAKN_DOCUMENT_OFFICE_SIGNER_AUTHORITY", "KT. CHÁNH VĂN PHÒNG|PHÓ CHÁNH VĂN PHÒNG")
 
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):

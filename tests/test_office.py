@@ -37,6 +37,20 @@ def _own_upload_folder(request, tmp_path, monkeypatch):
         monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
 
 
+def docx_plain_text(data: bytes) -> str:
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def pdf_plain_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
 def page(client, url: str):
     response = client.get(url)
     return response, response.get_data(as_text=True)
@@ -168,7 +182,31 @@ def test_the_full_office_path(app, client, login, world):
     response = act(client, app, code, "forward", {"agency": "SXD", "subject": "quy_dinh",
                                                   "content_category": "2", "field": "xay_dung"})
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert case_row(app, code).state == "forwarded"
+    forwarded = case_row(app, code)
+    assert forwarded.state == "forwarded"
+
+    # The forwarding document: DOCX and PDF on the case, naming the case and its due date,
+    # and referenced in the notice to the agency.
+    due = forwarded.answer_due_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh"))
+    html = page(client, f"/office/cases/{code}")[1]
+    docs = html[html.index("Văn bản đã ban hành"):html.index("Tệp đính kèm")]
+    assert re.search(r"Văn bản chuyển xử lý số \d{2,}/VP-KSTT", docs)
+    docx_url = re.search(r'href="([^"]+)">DOCX</a>', docs).group(1)
+    pdf_url = re.search(r'href="([^"]+)">PDF</a>', docs).group(1)
+    docx_text = docx_plain_text(client.get(docx_url).data)
+    pdf_text = pdf_plain_text(client.get(pdf_url).data)
+    for text in (docx_text, pdf_text):
+        assert code in text and due.strftime("%d/%m/%Y") in text and "Sở Xây dựng" in text
+    with app.app_context():
+        notice = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "agency.forwarded"))
+        from pakn.models import GeneratedDocument
+
+        document = db.session.scalar(select(GeneratedDocument))
+        assert notice.payload["document_id"] == document.id
+        assert notice.payload["document_reference"] == document.reference
+        document_reference = document.reference
+        assert {notice.payload["docx_attachment_id"], notice.payload["pdf_attachment_id"]} == {
+            document.docx_attachment_id, document.pdf_attachment_id}
 
     # 3. The agency answers; the office checks and accepts it.
     agency_answers(app, world, code)
@@ -213,6 +251,16 @@ def test_the_full_office_path(app, client, login, world):
         public_text = " ".join([row.public_title, row.public_summary, row.public_answer, row.public_search_text])
     for secret in ("Trần Văn Bình", "tran van binh", "0987", "binh.tran", "Lê Lợi", "le loi"):
         assert secret not in public_text
+
+    # 6. The register book names the forwarding document.
+    from openpyxl import load_workbook
+
+    login("clerk")
+    sheet = load_workbook(io.BytesIO(client.get("/office/register.xlsx").data)).active
+    header = [c.value for c in sheet[3]]
+    row = dict(zip(header, next(sheet.iter_rows(min_row=4, values_only=True))))
+    assert row["Mã PAKN"] == code and row["Số, ngày văn bản chuyển"].startswith(document_reference + " ngày ")
+    assert row["Kênh"] == "Văn bản qua bưu chính" and row["Ngày công khai"]
 
 
 # -- inbox -----------------------------------------------------------------------------------------
@@ -316,7 +364,12 @@ def test_bulk_forward_reports_each_case(app, client, login, make_case):
     assert "vừa được người khác cập nhật" in rows[stale]
     assert case_row(app, ok1).state == "forwarded" and case_row(app, unclassified).state == "received"
     with app.app_context():
-        assert db.session.scalar(select(Feedback.agency_id).where(Feedback.code == ok2)) is not None
+        from pakn.models import GeneratedDocument
+
+        documents = db.session.scalars(select(GeneratedDocument).join(Feedback, Feedback.id == GeneratedDocument.feedback_id)
+                                       .order_by(GeneratedDocument.number)).all()
+        assert [d.number for d in documents] == [1, 2]  # one numbered document per forwarded case
+        assert {db.session.get(Feedback, d.feedback_id).code for d in documents} == {ok1, ok2}
 
 
 def test_bulk_assign_to_a_clerk(app, client, login, make_case, world):

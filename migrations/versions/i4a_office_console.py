@@ -1,7 +1,7 @@
 """Office console: routing rules, saved inbox filters, office clerk assignments
 
 Revision ID: i4a
-Revises: 0002
+Revises: f1a
 Create Date: 2026-11-23
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pakn.models.types import UTCDateTime
 
 revision = 'i4a'
-down_revision = '0002'
+down_revision = 'f1a'  # chained after the merged "files" branch's migration (was '0002')
 branch_labels = None
 depends_on = None
 

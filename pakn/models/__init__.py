@@ -6,6 +6,8 @@ from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
 from .case_assignment import CaseAssignment
+from .document import DOCUMENT_KINDS, GeneratedDocument
+from .document_register import DocumentRegister
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
@@ -21,4 +23,5 @@ __all__ = [
     "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanTask",
     "StageVisit", "User",
     "CaseAssignment", "RoutingRule", "SavedFilter",
+    "DOCUMENT_KINDS", "DocumentRegister", "GeneratedDocument",
 ]

@@ -37,7 +37,7 @@ LABELS = {
     "body": N_("Nội dung văn bản trả lời"), "comment": N_("Ý kiến"), "document_number": N_("Số văn bản"),
     "document_date": N_("Ngày văn bản"), "public_title": N_("Tiêu đề công khai"),
     "public_summary": N_("Tóm tắt công khai"), "public_answer": N_("Nội dung trả lời công khai"),
-    "code": N_("Mã PAKN"), "clerk": N_("Cán bộ Văn phòng"), "new_due_date": N_("Thời hạn mới"),
+    "code": N_("Mã PAKN"), "reference": N_("Số, ký hiệu văn bản"), "clerk": N_("Cán bộ Văn phòng"),
 }
 
 #: Statuses of an answer revision (pakn.models.answer.ANSWER_STATUSES).

@@ -16,6 +16,7 @@ from workflows.glossary import AnswerOutcome, Channel, ContentCategory, Kind, Re
 from workflows.pakn import CLASSIFIABLE, WORKFLOW
 
 from ..access import visible_cases
+from ..documents import documents_of
 from ..extensions import db
 from ..models import Agency, Answer, Attachment, AuditEvent, CaseAssignment, Feedback, SavedFilter, User
 from ..models.types import utcnow
@@ -32,7 +33,7 @@ from .redaction import find_personal_data, proposal
 from .suggestions import suggest
 
 EXTRA_ACTIONS = {"assign_clerk": N_("Phân công cán bộ Văn phòng"), "remind_agency": N_("Nhắc việc cơ quan"),
-                 "attach_document": N_("Đính kèm văn bản")}
+                 "document.issued": N_("Ban hành văn bản")}
 #: The triggers the console offers first, in this order, when they are available.
 PRIMARY = ("forward", "accept_answer", "notify", "publish", "close", "handle_in_office", "return_answer")
 
@@ -189,10 +190,13 @@ def case_context(case: Feedback, *, values: dict | None = None, errors: dict | N
     agency_ids = {v.agency_id for v in visits if v.agency_id}
     visit_agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
     assignment = db.session.get(CaseAssignment, case.id)
+    documents = documents_of(case)
+    document_files = {i for d in documents for i in (d.docx_attachment_id, d.pdf_attachment_id)}
     return {
         "case": case, "now": now, "forms": forms, "refused": refused, "answers": answers,
-        "attachments": db.session.scalars(select(Attachment).where(Attachment.feedback_id == case.id)
-                                          .order_by(Attachment.id)).all(),
+        "attachments": [a for a in db.session.scalars(select(Attachment).where(Attachment.feedback_id == case.id)
+                                                      .order_by(Attachment.id)) if a.id not in document_files],
+        "documents": documents,
         "events": events, "visits": [(v, urgency(v, now), _explain(v), visit_agencies.get(v.agency_id)) for v in visits],
         "urgency_labels": URGENCY_LABELS, "suggestions": suggestions, "redaction": redaction,
         "findings": findings, "notice": notice, "workflow": WORKFLOW, "labels": LABELS,
