@@ -201,6 +201,8 @@ def test_forwarding_document_is_numbered_stored_and_readable(app, world, make_ca
             assert f"trước ngày {due_text}" in extracted
             assert "Kính gửi: Sở Xây dựng." in extracted
             assert "Thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ bị kéo dài" in extracted
+            assert "Kết quả phân loại: phản ánh về quy định hành chính, lĩnh vực Xây dựng" in extracted
+            assert "Thực hiện Nghị định số 20/2008/NĐ-CP" in extracted
             assert "Nguyễn Văn An" not in extracted  # the submitter is never named
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "document.issued"))
         assert event.feedback_id == case_id and event.data["reference"] == "01/VP-KSTT"

@@ -15,7 +15,9 @@ place=None) -> GeneratedDocument``
     the number back (registers are gap-free) and deletes the two files.
 
     * ``kind``: ``"forwarding"`` (văn bản chuyển xử lý, issued by the office) or
-      ``"answer"`` (văn bản trả lời, issued by the agency; pass ``answer=`` the Answer row).
+      ``"answer"`` (văn bản trả lời, issued by the agency; pass ``answer=`` the Answer row,
+      then fire ``submit_answer`` with ``{"document_number": document.reference,
+      "document_date": document.issued_on}`` so the answer records the same number).
     * ``recipients``: the "Kính gửi:" names (a string or a list), e.g. ``[agency.name]``.
     * ``subject``: the matter, printed after "V/v " (lower-case start), e.g.
       ``"chuyển xử lý phản ánh mã số PAKN-2026-000123"``.
