@@ -595,3 +595,12 @@ def test_staff_may_confirm_that_a_flagged_text_is_not_personal_data(app, client,
     assert act(client, app, code, "publish", text).status_code == 422
     assert act(client, app, code, "publish", {**text, "confirm_redaction": "1"}).status_code == 302
     assert case_row(app, code).public_answer == text["public_answer"]
+
+
+def test_only_the_expected_next_step_opens_by_itself(client, login, make_case):
+    received, forwarded = make_case()[0], make_case("forwarded")[0]
+    login("clerk")
+    html = page(client, f"/office/cases/{received}")[1]
+    assert '<details class="action" id="action-forward" open>' in html
+    html = page(client, f"/office/cases/{forwarded}")[1]
+    assert '<details class="action" id="action-withdraw">' in html  # a side path stays closed

@@ -182,7 +182,8 @@ def case_context(case: Feedback, *, values: dict | None = None, errors: dict | N
         forms.append({"transition": t, "fields": build_fields(t.schema, case, values if mine else start,
                                                               errors if mine else None),
                       "open": mine})
-    if forms and not any(f["open"] for f in forms):
+    # The expected next step opens (and takes the focus); a side path such as a withdrawal never does.
+    if forms and not any(f["open"] for f in forms) and forms[0]["transition"].trigger in PRIMARY:
         forms[0]["open"] = True
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.feedback_id == case.id)
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
