@@ -533,6 +533,11 @@ def _prepare(item: Any, max_bytes: int, filename: str | None = None) -> Prepared
             data = _reencode_image(data, filetype)
     except _Refused as refused:
         raise _WithName(shown, refused.message, **refused.params) from None
+    except MemoryError:
+        raise _WithName(shown, MSG_CORRUPT) from None
+    except Exception:  # a crafted file can break a parser in unplanned ways: refuse it, never 500
+        current_app.logger.warning("upload refused: a parser failed on it", exc_info=True)
+        raise _WithName(shown, MSG_CORRUPT) from None
     return PreparedUpload(filetype, data, display_name(name, filetype.extension))
 
 

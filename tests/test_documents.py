@@ -208,6 +208,14 @@ def test_forwarding_document_is_numbered_stored_and_readable(app, world, make_ca
         assert event.feedback_id == case_id and event.data["reference"] == "01/VP-KSTT"
         assert event.actor_id == clerk.id
         assert latest_document(case, "forwarding").id == doc.id
+        from werkzeug.exceptions import NotFound
+
+        from pakn.documents import case_document_or_404
+        assert case_document_or_404(case, str(doc.id)) == doc
+        other = Feedback(id=case.id + 1000)
+        for wanted_case, wanted in [(other, doc.id), (case, "x"), (case, doc.id + 1)]:
+            with pytest.raises(NotFound):
+                case_document_or_404(wanted_case, wanted)
         assert document_attachment_ids(case) == {doc.docx_attachment_id, doc.pdf_attachment_id}
 
 

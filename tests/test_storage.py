@@ -611,3 +611,68 @@ def test_unusual_image_modes_become_8_bit(app, case_id, mode, fmt, expected_mode
     assert stored.mode == expected_mode
     if mode == "I;16":
         assert 120 <= stored.getpixel((0, 0)) <= 135  # scaled, not clipped to white
+
+
+from tests.test_web import fresh_app  # noqa: E402,F401  (fixture)
+
+
+def test_multipart_upload_refusal_is_the_api_422_envelope(fresh_app, english):
+    """Through a real route, the app's error handler and the language switch."""
+    from flask import request as flask_request
+
+    def receive():
+        errors = validate_uploads(flask_request.files.getlist("attachments"))
+        if errors:
+            raise UploadRejected(errors)
+        return {"ok": True}
+
+    from pakn.extensions import csrf
+
+    fresh_app.add_url_rule("/api/v1/tep", "tep", csrf.exempt(receive), methods=["POST"])  # API: no cookie auth
+    client = fresh_app.test_client()
+    data = {"attachments": [(io.BytesIO(EXE), "giay-to.pdf"), (io.BytesIO(simple_pdf()), "don.pdf")]}
+    response = client.post("/api/v1/tep", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "upload_rejected"
+    assert error["fields"] == {"attachments": [
+        "Tệp “giay-to.pdf” không đúng định dạng cho phép. Chỉ nhận tệp JPG, PNG, PDF, DOC, DOCX, XLS, XLSX."]}
+    response = client.post("/api/v1/tep?lang=en", data={"attachments": [(io.BytesIO(EXE), "x.pdf")]},
+                           content_type="multipart/form-data")
+    assert response.get_json()["error"]["fields"]["attachments"][0].startswith("The file “x.pdf” is not")
+    ok = client.post("/api/v1/tep", data={"attachments": [(io.BytesIO(simple_pdf()), "don.pdf")]},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 200
+
+
+def test_mangled_files_are_refused_or_accepted_never_a_crash(app):
+    """Deterministic fuzzing: flipped, cut and spliced bytes of every accepted type."""
+    import random
+
+    rng = random.Random(20261124)
+    samples = [make() for make, _, _ in ACCEPTED.values()]
+    with app.app_context():
+        for round_ in range(150):
+            data = bytearray(rng.choice(samples))
+            action = round_ % 3
+            if action == 0:
+                for _ in range(rng.randint(1, 20)):
+                    data[rng.randrange(len(data))] = rng.randrange(256)
+            elif action == 1:
+                data = data[:rng.randrange(8, len(data))]
+            else:
+                other = rng.choice(samples)
+                cut = rng.randrange(8, len(data))
+                data = data[:cut] + other[rng.randrange(len(other)):]
+            errors = validate_uploads([("f.bin", bytes(data))])
+            assert all(e.index == 0 and e.text for e in errors)
+
+
+def test_an_unplanned_parser_failure_is_a_refusal_not_a_500(app, monkeypatch):
+    def broken(data):
+        raise KeyError("a crafted file broke a parser")
+
+    monkeypatch.setattr("pakn.storage._detect", broken)
+    with app.test_request_context("/"):
+        [error] = validate_uploads([upload(simple_pdf(), "a.pdf")])
+        assert error.text == "Tệp “a.pdf” bị hỏng hoặc không đọc được."
