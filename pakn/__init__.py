@@ -81,6 +81,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .deadlines import bp as deadlines_bp
 
     app.register_blueprint(deadlines_bp)  # /admin/calendar, /admin/clock, /admin/sla (issue 6)
+    from .office import bp as office_bp
+
+    app.register_blueprint(office_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
 
     from .cli import pakn_cli

@@ -126,6 +126,9 @@ class Config:
         self.DOCUMENT_PARENT_BODY = os.environ.get("PAKN_DOCUMENT_PARENT_BODY", "")
         self.DOCUMENT_OFFICE_UNIT = os.environ.get("PAKN_DOCUMENT_OFFICE_UNIT", "KSTT")
         self.DOCUMENT_FONT_DIR = os.environ.get("PAKN_DOCUMENT_FONT_DIR", "")
+        #: The authority lines above the office lead's name on the office's documents, "|"-separated.
+        self.DOCUMENT_OFFICE_SIGNER_AUTHORITY = os.environ.get(
+            "PAKN_DOCUMENT_OFFICE_SIGNER_AUTHORITY", "KT. CHÁNH VĂN PHÒNG|PHÓ CHÁNH VĂN PHÒNG")
 
         #: The office's published contacts, shown on the citizen guidance page (Art. 10, 13 NĐ 20/2008).
         self.OFFICE_ADDRESS = os.environ.get("PAKN_OFFICE_ADDRESS", "Số 88 đường 2/9, Phường 1, tỉnh Vĩnh Long")

@@ -6,6 +6,7 @@ from .api_token import ApiToken
 from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
+from .case_assignment import CaseAssignment
 from .clock_setting import ClockSetting
 from .deadline_notice import DeadlineNotice
 from .document import DOCUMENT_KINDS, GeneratedDocument
@@ -16,13 +17,16 @@ from .login_attempt import LoginAttempt
 from .outbox import OutboxMessage
 from .plan import Plan, PlanImport, PlanTask, PlanTaskUnit
 from .report_filing import ReportFiling
+from .routing_rule import RoutingRule
+from .saved_filter import SavedFilter
 from .stage_visit import StageVisit
 from .submission_key import SubmissionKey
 from .user import User
 
 __all__ = [
     "Agency", "AgencyAlias", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent",
-    "CalendarOverlay", "ClockSetting", "DOCUMENT_KINDS", "DeadlineNotice", "DocumentRegister", "Feedback",
-    "FeedbackCounter", "Field", "GeneratedDocument", "LoginAttempt", "OutboxMessage", "Plan", "PlanImport",
-    "PlanTask", "PlanTaskUnit", "ReportFiling", "StageVisit", "SubmissionKey", "User",
+    "CalendarOverlay", "CaseAssignment", "ClockSetting", "DOCUMENT_KINDS", "DeadlineNotice",
+    "DocumentRegister", "Feedback", "FeedbackCounter", "Field", "GeneratedDocument", "LoginAttempt",
+    "OutboxMessage", "Plan", "PlanImport", "PlanTask", "PlanTaskUnit", "ReportFiling", "RoutingRule",
+    "SavedFilter", "StageVisit", "SubmissionKey", "User",
 ]

@@ -1,0 +1,281 @@
+"""The inbox query: filters, sorting, counts per state and keyset paging.
+
+Filters come from the query string so a filtered list is a URL: it can be bookmarked,
+saved under a name (:class:`pakn.models.SavedFilter`) and carried to the case page, whose
+"next case" link continues in the same list. Paging is by keyset (the last row's sort
+value and id), so a page is as fast at row 10,000 as at row 1 and never skips or repeats
+a case when others arrive meanwhile.
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field as dc_field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from flask_babel import gettext
+from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy.orm import joinedload
+
+from workflows.calendar import TZ
+from workflows.engine import N_
+from workflows.glossary import Channel, Kind
+from workflows.pakn import WORKFLOW
+
+from ..access import scope_cases
+from ..extensions import db
+from ..models import Agency, CaseAssignment, Feedback, Field, StageVisit, User
+from ..models.types import UTCDateTime
+from ..text import like_pattern
+
+PAGE_SIZE = 50
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+SORTS = {
+    "received_desc": N_("Mới tiếp nhận trước"),
+    "received_asc": N_("Tiếp nhận sớm trước"),
+    "due_asc": N_("Hạn gần nhất trước"),
+}
+DUE_FILTERS = {"overdue": N_("Quá hạn"), "today": N_("Đến hạn hôm nay"), "week": N_("Đến hạn trong tuần")}
+#: Query-string keys of a filter (everything but the paging cursor).
+FILTER_KEYS = ("state", "due", "agency", "field", "channel", "kind", "from", "to", "q", "clerk", "sort")
+
+
+@dataclass
+class InboxFilter:
+    states: list[str] = dc_field(default_factory=list)
+    due: str | None = None
+    agency: str | None = None
+    field: str | None = None
+    channel: str | None = None
+    kind: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    clerk: str | None = None  # a user id, or "none"
+    sort: str = "received_desc"
+    after: str | None = None
+    errors: list[str] = dc_field(default_factory=list)
+
+    def query_args(self, with_cursor: bool = False) -> list[tuple[str, str]]:
+        """The filter as query-string pairs (for links, saved filters and the next case)."""
+        args = [("state", s) for s in self.states]
+        for key, value in (("due", self.due), ("agency", self.agency), ("field", self.field),
+                           ("channel", self.channel), ("kind", self.kind),
+                           ("from", self.date_from.isoformat() if self.date_from else None),
+                           ("to", self.date_to.isoformat() if self.date_to else None),
+                           ("q", self.q or None), ("clerk", self.clerk)):
+            if value:
+                args.append((key, value))
+        if self.sort != "received_desc":
+            args.append(("sort", self.sort))
+        if with_cursor and self.after:
+            args.append(("after", self.after))
+        return args
+
+    def query_string(self) -> str:
+        return urlencode(self.query_args())
+
+
+def _date(value: str | None, errors: list[str], label: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(gettext("%(label)s không hợp lệ (dd/mm/yyyy).", label=gettext(label)))
+        return None
+
+
+def parse_filter(args) -> InboxFilter:
+    """Read a filter from request args; unknown values are dropped with a message, never a 500."""
+    f = InboxFilter()
+    f.states = [s for s in args.getlist("state") if s in WORKFLOW.states]
+    if len(f.states) != len([s for s in args.getlist("state") if s]):
+        f.errors.append(gettext("Bỏ qua trạng thái không hợp lệ."))
+    f.due = args.get("due") if args.get("due") in DUE_FILTERS else None
+    f.agency = (args.get("agency") or "").strip()[:50] or None
+    f.field = (args.get("field") or "").strip()[:50] or None
+    f.channel = args.get("channel") if args.get("channel") in Channel.codes() else None
+    f.kind = args.get("kind") if args.get("kind") in Kind.codes() else None
+    f.date_from = _date(args.get("from"), f.errors, N_("Từ ngày"))
+    f.date_to = _date(args.get("to"), f.errors, N_("Đến ngày"))
+    f.q = (args.get("q") or "").strip()[:200]
+    clerk = args.get("clerk") or ""
+    f.clerk = clerk if clerk == "none" or clerk.isdigit() else None
+    f.sort = args.get("sort") if args.get("sort") in SORTS else "received_desc"
+    f.after = args.get("after") or None
+    return f
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), TZ).astimezone(timezone.utc)
+
+
+def _open_visit_join():
+    return and_(StageVisit.feedback_id == Feedback.id, StageVisit.finished_at.is_(None))
+
+
+def due_key():
+    """The sort value of the due order: the open visit's due instant, cases without one last."""
+    return func.coalesce(StageVisit.due_at, literal(FAR_FUTURE, UTCDateTime()))
+
+
+def _filtered(query: Select, f: InboxFilter, now: datetime, *, states: bool = True) -> Select:
+    if states and f.states:
+        query = query.where(Feedback.state.in_(f.states))
+    today = now.astimezone(TZ).date()
+    if f.due == "overdue":
+        query = query.where(StageVisit.due_at < now)
+    elif f.due == "today":
+        query = query.where(StageVisit.due_date == today)
+    elif f.due == "week":
+        query = query.where(StageVisit.due_date >= today,
+                            StageVisit.due_date <= today + timedelta(days=6 - today.weekday()))
+    if f.agency:
+        query = query.where(Feedback.agency_id == select(Agency.id).where(Agency.code == f.agency).scalar_subquery())
+    if f.field:
+        query = query.where(Feedback.field_id == select(Field.id).where(Field.code == f.field).scalar_subquery())
+    if f.channel:
+        query = query.where(Feedback.channel == f.channel)
+    if f.kind:
+        query = query.where(Feedback.kind == f.kind)
+    if f.date_from:
+        query = query.where(Feedback.received_at >= _local_start(f.date_from))
+    if f.date_to:
+        query = query.where(Feedback.received_at < _local_start(f.date_to + timedelta(days=1)))
+    if f.q:
+        query = query.where(Feedback.search_text.like(like_pattern(f.q), escape="\\"))
+    if f.clerk == "none":
+        query = query.where(CaseAssignment.clerk_id.is_(None))
+    elif f.clerk:
+        query = query.where(CaseAssignment.clerk_id == int(f.clerk))
+    return query
+
+
+def _base(user: User, columns) -> Select:
+    query = select(*columns).select_from(Feedback)
+    query = query.outerjoin(StageVisit, _open_visit_join()).outerjoin(
+        CaseAssignment, CaseAssignment.feedback_id == Feedback.id)
+    return scope_cases(query, user)
+
+
+def encode_cursor(value: datetime, case_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{value.isoformat()}|{case_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value, _, case_id = raw.partition("|")
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            return None
+        return moment, int(case_id)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _sort_column(f: InboxFilter):
+    return due_key() if f.sort == "due_asc" else Feedback.received_at
+
+
+def _ordered(query: Select, f: InboxFilter, cursor: tuple[datetime, int] | None) -> Select:
+    col = _sort_column(f)
+    descending = f.sort == "received_desc"
+    if cursor is not None:
+        value, case_id = cursor
+        if descending:
+            query = query.where(or_(col < value, and_(col == value, Feedback.id < case_id)))
+        else:
+            query = query.where(or_(col > value, and_(col == value, Feedback.id > case_id)))
+    if descending:
+        return query.order_by(col.desc(), Feedback.id.desc())
+    return query.order_by(col.asc(), Feedback.id.asc())
+
+
+@dataclass
+class InboxRow:
+    case: Feedback
+    visit: StageVisit | None
+    clerk_id: int | None
+    sort_value: datetime
+
+
+@dataclass
+class InboxPage:
+    rows: list[InboxRow]
+    next_cursor: str | None
+    counts: dict[str, int]
+    total: int
+
+
+def inbox_page(user: User, f: InboxFilter, now: datetime, limit: int = PAGE_SIZE) -> InboxPage:
+    """One page of the inbox, the counts per state under the other filters, and the total."""
+    cursor = decode_cursor(f.after) if f.after else None
+    if f.after and cursor is None:
+        f.errors.append(gettext("Vị trí trang không hợp lệ; hiển thị từ đầu danh sách."))
+    query = _base(user, (Feedback, StageVisit, CaseAssignment.clerk_id, _sort_column(f).label("sort_value")))
+    query = _ordered(_filtered(query, f, now), f, cursor).options(
+        joinedload(Feedback.agency), joinedload(Feedback.field)).limit(limit + 1)
+    result = db.session.execute(query).all()
+    rows = [InboxRow(c, v, clerk, sv) for c, v, clerk, sv in result[:limit]]
+    next_cursor = None
+    if len(result) > limit:
+        last = rows[-1]
+        next_cursor = encode_cursor(last.sort_value, last.case.id)
+    counts = dict(db.session.execute(
+        _filtered(_base(user, (Feedback.state, func.count())), f, now, states=False)
+        .group_by(Feedback.state)).all())
+    total = sum(v for k, v in counts.items() if not f.states or k in f.states)
+    return InboxPage(rows, next_cursor, counts, total)
+
+
+def next_case(user: User, f: InboxFilter, current: Feedback, now: datetime) -> Feedback | None:
+    """The case after ``current`` in the list ``f`` describes (one click to the next case)."""
+    if f.sort == "due_asc":
+        visit = db.session.scalar(select(StageVisit).where(
+            StageVisit.feedback_id == current.id, StageVisit.finished_at.is_(None)))
+        value = visit.due_at if visit and visit.due_at else FAR_FUTURE
+    else:
+        value = current.received_at
+    query = _base(user, (Feedback,))
+    query = _ordered(_filtered(query, f, now), f, (value, current.id)).limit(1)
+    return db.session.scalar(query)
+
+
+def urgency(visit: StageVisit | None, now: datetime) -> str:
+    """A CSS class for a due date: overdue, today, soon (within 2 days), ok, or none."""
+    if visit is None or visit.due_at is None or visit.finished_at is not None:
+        return "none"
+    if visit.due_at < now:
+        return "overdue"
+    today = now.astimezone(TZ).date()
+    if visit.due_date == today:
+        return "today"
+    if visit.due_date is not None and visit.due_date <= today + timedelta(days=2):
+        return "soon"
+    return "ok"
+
+
+URGENCY_LABELS = {"overdue": N_("Quá hạn"), "today": N_("Hạn hôm nay"), "soon": N_("Sắp đến hạn"),
+                  "ok": N_("Trong hạn"), "none": ""}
+
+
+def office_clerks() -> list[User]:
+    from workflows.glossary import OFFICE_ROLES
+
+    return list(db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(OFFICE_ROLES))
+                                   .order_by(User.full_name)))
+
+
+def choices() -> dict[str, Any]:
+    """Options of the filter form."""
+    return {
+        "states": list(WORKFLOW.states.values()),
+        "agencies": list(db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name))),
+        "fields": list(db.session.scalars(select(Field).where(Field.active.is_(True)).order_by(Field.name))),
+        "channels": Channel.choices(), "kinds": Kind.choices(), "sorts": SORTS, "dues": DUE_FILTERS,
+        "clerks": office_clerks(),
+    }
