@@ -86,6 +86,9 @@ class Feedback(db.Model):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the legal answer deadline
+    # Set while the handling agency waits for the submitter's reply to its request for more
+    # information (trigger agency_request_info); only in the agency's handling states.
+    info_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     reject_reason_code: Mapped[str | None] = mapped_column(String(30))
     reject_guidance: Mapped[str | None] = mapped_column(Text)
