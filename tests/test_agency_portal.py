@@ -276,3 +276,16 @@ def test_the_timeline_hides_office_internal_notes(app, world, make_case):
     assert listed_codes(staff_client(app, "officer_a").get("/agency/?view=returned").get_data(as_text=True)) == [code]
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "record_extension"))
+
+
+from .test_web import compiled_catalogs, english  # noqa: E402,F401  (fixtures)
+
+
+def test_the_portal_speaks_english_when_asked(app, world, make_case, english):
+    code, _ = make_case("forwarded")
+    officer = staff_client(app, "officer_a")
+    html = officer.get("/agency/?lang=en").get_data(as_text=True)
+    assert "Case inbox" in html and "Newly forwarded" in html and "Hộp hồ sơ" not in html
+    page = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
+    assert "Ask the submitter for more information" in page and "Answer due to the submitter" in page
+    officer.get("/agency/?lang=vi")
