@@ -59,3 +59,16 @@ def seed_demo_command() -> None:
     from .demo import seed_demo
 
     seed_demo(echo=click.echo)
+
+
+@pakn_cli.command("purge-uploads")
+@click.option("--older-than-hours", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Leave younger files alone: they may belong to a transaction still in flight.")
+def purge_uploads_command(older_than_hours: int) -> None:
+    """Delete upload files that no attachment row names (left by a killed worker or a lost disk)."""
+    from datetime import timedelta
+
+    from .storage import purge_orphan_files
+
+    for path in purge_orphan_files(timedelta(hours=older_than_hours)):
+        click.echo(f"removed {path}")

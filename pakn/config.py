@@ -77,6 +77,15 @@ class Config:
         self.API_MAX_JSON_BYTES = _env_int("PAKN_API_MAX_JSON_BYTES", 256 * 1024)
         #: Folder for uploaded files, outside any static folder.
         self.UPLOAD_FOLDER = os.environ.get("PAKN_UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+        #: Uploads (pakn.storage): most files per submission, bytes per file and in all.
+        #: Keep UPLOAD_MAX_TOTAL_BYTES below MAX_CONTENT_LENGTH so the form fields still fit.
+        self.UPLOAD_MAX_FILES = _env_int("PAKN_UPLOAD_MAX_FILES", 5)
+        self.UPLOAD_MAX_FILE_BYTES = _env_int("PAKN_UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)
+        self.UPLOAD_MAX_TOTAL_BYTES = _env_int("PAKN_UPLOAD_MAX_TOTAL_BYTES", 20 * 1024 * 1024)
+        #: Largest image accepted, in pixels (checked from the header: decompression-bomb guard).
+        self.UPLOAD_MAX_IMAGE_PIXELS = _env_int("PAKN_UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
+        #: Largest total uncompressed size of a DOCX/XLSX (ZIP-bomb guard), bytes.
+        self.UPLOAD_MAX_UNZIPPED_BYTES = _env_int("PAKN_UPLOAD_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024)
 
         #: Cookies: Secure only over HTTPS (set PAKN_SECURE_COOKIES=1 in production).
         self.SESSION_COOKIE_SECURE = _env_bool("PAKN_SECURE_COOKIES", False)
@@ -111,6 +120,14 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PAKN_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         #: Name of the province shown in the UI and documents.
         self.PROVINCE_NAME = os.environ.get("PAKN_PROVINCE_NAME", "Vĩnh Long")
+        #: Generated documents (pakn.documents): the place printed before the date (empty =
+        #: PROVINCE_NAME), the parent body printed above the issuing body (empty = "UBND TỈNH
+        #: <PROVINCE_NAME>"), the office's drafting unit in its symbols ("VP-KSTT") and in
+        #: "Lưu: VT, KSTT.", and a folder with other DejaVuSerifCondensed*.ttf (empty = vendored).
+        self.DOCUMENT_PLACE = os.environ.get("PAKN_DOCUMENT_PLACE", "")
+        self.DOCUMENT_PARENT_BODY = os.environ.get("PAKN_DOCUMENT_PARENT_BODY", "")
+        self.DOCUMENT_OFFICE_UNIT = os.environ.get("PAKN_DOCUMENT_OFFICE_UNIT", "KSTT")
+        self.DOCUMENT_FONT_DIR = os.environ.get("PAKN_DOCUMENT_FONT_DIR", "")
 
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
