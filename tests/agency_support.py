@@ -1,7 +1,11 @@
 """Helpers of the agency portal tests: a logged-in client per staff member, forms as users fill them."""
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
+
+import pytest
 
 from sqlalchemy import select
 
@@ -59,3 +63,25 @@ DRAFT = {
     "body": ("Sở Xây dựng trân trọng cảm ơn ông/bà đã phản ánh. Qua rà soát, quy định về thời hạn "
              "cấp giấy phép là phù hợp; Sở đã chấn chỉnh việc luân chuyển hồ sơ."),
 }
+
+
+def post_draft_with_files(client, code, files, fields=None):
+    """Post the draft form with ``files`` (name, bytes) in its file input."""
+    html = client.get(f"/agency/cases/{code}/draft").get_data(as_text=True)
+    data = {f"draft_answer-{k}": v for k, v in (fields or DRAFT).items()}
+    data["csrf_token"] = csrf_token(html)
+    data["draft_answer-version"] = form_version(html, "draft_answer")
+    data["draft_answer-attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post(f"/agency/cases/{code}/actions/draft_answer", data=data, content_type="multipart/form-data")
+
+
+@pytest.fixture(autouse=True)
+def clean_uploads(request):
+    """Remove stored files after each test (tables are emptied by conftest; files are not)."""
+    yield
+    if "app" in request.fixturenames:
+        root = Path(request.getfixturevalue("app").config["UPLOAD_FOLDER"])
+        if root.exists():
+            for path in root.rglob("*"):
+                if path.is_file():
+                    path.unlink()

@@ -9,14 +9,19 @@ from pakn.extensions import db
 from pakn.models import Feedback
 from pakn.operations import apply_transition, transaction
 
-from .agency_support import DRAFT, fill, staff_client
+from pakn.models import Attachment
+
+from .agency_support import clean_uploads, DRAFT, fill, post_draft_with_files, staff_client  # noqa: F401  (clean_uploads: autouse fixture)
+from .test_storage import simple_pdf
 from .conftest import csrf_token
 
 from pakn.agency_portal.forms import FORMS
 from pakn.agency_portal.queries import VIEWS
 
 #: Every URL of the portal naming an agency-A object: all must answer 404 to agency B.
-A_URLS = [("GET", "/agency/cases/{code}"), ("GET", "/agency/cases/{code}/draft")] + [
+A_URLS = [("GET", "/agency/cases/{code}"), ("GET", "/agency/cases/{code}/draft"),
+          ("GET", "/agency/cases/{code}/attachments/{attachment_id}"),
+          ("GET", "/agency/cases/{b_code}/attachments/{attachment_id}")] + [
     ("POST", f"/agency/cases/{{code}}/actions/{trigger}") for trigger in FORMS]
 #: Lists, counts, searches, exports and the dashboard, and whether B's own forwarded case shows.
 B_PAGES = [(f"/agency/?view={key}", key in ("open", "new", "all")) for key in VIEWS] + [
@@ -39,10 +44,15 @@ def a_case(app, world, make_case):
                         submitter_email="canary.7q@example.com")
     officer = staff_client(app, "officer_a")
     assert fill(officer, code, "agency_request_info", {"message": "Đề nghị bổ sung canary-7Q."}).status_code == 302
-    assert fill(officer, code, "draft_answer", {**DRAFT, "body": CANARY_DRAFT + " " + DRAFT["body"]}).status_code == 302
+    response = post_draft_with_files(officer, code, [("canary-7Q rà soát.pdf", simple_pdf())],
+                                     {**DRAFT, "body": CANARY_DRAFT + " " + DRAFT["body"]})
+    assert response.status_code == 302
+    b_code, _ = make_case("in_progress", agency="STNMT")  # B's own case, to try A's file through it
     with app.app_context():
         case = db.session.scalar(select(Feedback).where(Feedback.code == code))
-        return {"code": code, "id": case.id, "version": case.version}
+        attachment = db.session.scalar(select(Attachment).where(Attachment.feedback_id == case.id))
+        return {"code": code, "id": case.id, "version": case.version, "attachment_id": attachment.id,
+                "b_code": b_code}
 
 
 def assert_no_a_data(body: str, a_case: dict) -> None:
@@ -60,6 +70,7 @@ def test_agency_b_gets_404_for_every_agency_a_url(app, world, a_case, who, metho
     target = url.format(**a_case)
     if method == "GET":
         response = client.get(target)
+        assert not response.data.startswith(b"%PDF")
     else:
         token = csrf_token(client.get("/agency/").get_data(as_text=True))
         trigger = target.rsplit("/", 1)[-1]

@@ -10,7 +10,7 @@ from pakn.extensions import db
 from pakn.models import Answer, AuditEvent, OutboxMessage
 from pakn.operations import apply_transition, transaction
 
-from .agency_support import DRAFT, case_by_code, fill, listed_codes, staff_client
+from .agency_support import clean_uploads, DRAFT, case_by_code, fill, listed_codes, staff_client  # noqa: F401  (clean_uploads: autouse fixture)
 from .conftest import csrf_token
 
 
@@ -289,3 +289,43 @@ def test_the_portal_speaks_english_when_asked(app, world, make_case, english):
     page = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
     assert "Ask the submitter for more information" in page and "Answer due to the submitter" in page
     officer.get("/agency/?lang=vi")
+
+
+# -- attachments of the answer -----------------------------------------------------------------
+from .agency_support import post_draft_with_files  # noqa: E402
+from .test_storage import simple_pdf  # noqa: E402
+
+
+def test_draft_attachments_are_stored_listed_and_served_only_through_their_case(app, world, make_case):
+    code, _ = make_case("in_progress")
+    other, _ = make_case("in_progress")
+    officer = staff_client(app, "officer_a")
+    response = post_draft_with_files(officer, code, [("Báo cáo rà soát.pdf", simple_pdf())])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        [answer] = answers_of(code)
+        from pakn.models import Attachment
+        [attachment] = db.session.scalars(select(Attachment).where(Attachment.answer_id == answer.id)).all()
+        att_id = attachment.id
+    html = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
+    assert "Báo cáo rà soát.pdf" in html and f"/agency/cases/{code}/attachments/{att_id}" in html
+    download = officer.get(f"/agency/cases/{code}/attachments/{att_id}")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    # The same file through another (visible) case's URL, or an unknown id: 404.
+    assert officer.get(f"/agency/cases/{other}/attachments/{att_id}").status_code == 404
+    assert officer.get(f"/agency/cases/{code}/attachments/{att_id + 999}").status_code == 404
+
+
+def test_a_disguised_file_is_refused_and_nothing_typed_is_lost(app, world, make_case):
+    code, _ = make_case("in_progress")
+    officer = staff_client(app, "officer_a")
+    response = post_draft_with_files(officer, code, [("quyet-dinh.pdf", b"MZ\x90\x00 not a pdf at all")])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "không đúng định dạng cho phép" in html
+    assert "Trả lời về thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ." in html
+    with app.app_context():
+        from pakn.models import Attachment
+        assert answers_of(code) == [] and db.session.scalars(select(Attachment)).all() == []

@@ -15,7 +15,7 @@ from pakn.operations import apply_transition, receive_feedback, transaction
 from pakn.scenarios import SUBMISSION, drive, path_to
 from workflows.calendar import TZ
 
-from .agency_support import case_by_code, fill, listed_codes, staff_client
+from .agency_support import clean_uploads, case_by_code, fill, listed_codes, staff_client  # noqa: F401  (clean_uploads: autouse fixture)
 
 
 def make_overdue(app, world, state: str = "in_progress", days_ago: int = 25, **extra) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 
 from workflows.glossary import AnswerOutcome
 
@@ -42,12 +42,16 @@ class ActionForm(FlaskForm):
     def set_errors(self, fields: dict) -> None:
         """Attach the operation's per-field messages (already translated) to the fields."""
         for name, messages in fields.items():
-            target = self[name] if name in self.PAYLOAD else None
+            target = self[name] if name in self.PAYLOAD or name in EXTRA_FIELDS else None
             flat = _flatten(messages)
             if target is not None:
                 target.errors = list(target.errors or []) + flat
             else:
                 self.form_errors.extend(flat)
+
+
+#: Form fields that are not part of the payload but may carry errors (files).
+EXTRA_FIELDS = ("attachments",)
 
 
 def _flatten(messages) -> list[str]:
@@ -110,6 +114,11 @@ class DraftForm(ActionForm):
     responsible_body = StringField(_l("Cơ quan chịu trách nhiệm thực hiện"))
     legal_refs = TextAreaField(_l("Căn cứ pháp lý"))
     body = TextAreaField(_l("Nội dung văn bản trả lời"))
+    attachments = MultipleFileField(_l("Tài liệu kèm theo (PDF, DOC, DOCX, XLS, XLSX, JPG, PNG)"))
+
+    def uploads(self) -> list:
+        """The files chosen (an empty file input gives none)."""
+        return [f for f in (self.attachments.data or []) if getattr(f, "filename", None)]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,10 +22,11 @@ from workflows.pakn import HANDLING, WORKFLOW
 
 from ..access import visible_cases
 from ..extensions import db, login_manager
-from ..models import Agency, Answer, AuditEvent, Feedback
+from ..models import Agency, Answer, Attachment, AuditEvent, Feedback
 from ..models.types import utcnow
 from ..operations import Conflict, Forbidden, InvalidPayload, StaleVersion, apply_transition, transaction
 from ..richtext import rich
+from ..storage import send_attachment, store_upload, validate_uploads
 from ..schemas.base import action_label, coded_label, state_label
 from ..web.errors import translate_tree
 from . import bp
@@ -164,19 +165,39 @@ def _own_answers(case: Feedback) -> list[Answer]:
         Answer.feedback_id == case.id, Answer.agency_id == current_user.agency_id).order_by(Answer.revision)))
 
 
+def _visible_attachments(case: Feedback) -> list[Attachment]:
+    """The case's files this agency may open: the submitter's (no answer) and those of our
+    own answer revisions; never the files of another agency's drafts."""
+    own = select(Answer.id).where(Answer.feedback_id == case.id, Answer.agency_id == current_user.agency_id)
+    return list(db.session.scalars(select(Attachment).where(
+        Attachment.feedback_id == case.id,
+        Attachment.answer_id.is_(None) | Attachment.answer_id.in_(own)).order_by(Attachment.id)))
+
+
+@bp.get("/cases/<code>/attachments/<int:attachment_id>")
+def attachment(code: str, attachment_id: int):
+    """Download one file, only through a visible case that owns it (else 404, whatever the id)."""
+    case = _visible_case(code)
+    found = next((a for a in _visible_attachments(case) if a.id == attachment_id), None)
+    if found is None:
+        abort(404)
+    return send_attachment(found)
+
+
 def _render_case(case: Feedback, failed: tuple[str, ActionForm] | None = None, error: str | None = None,
                  status: int = 200):
     now = utcnow()
     availability = [a for a in WORKFLOW.available_transitions(case, current_user) if a.transition.trigger in FORMS]
     forms = {a.transition.trigger: _fresh_form(a.transition.trigger, case)
              for a in availability if a.allowed and a.transition.trigger != "draft_answer"}
-    if failed is not None and failed[0] in forms:
+    if failed is not None:  # shown even if no longer allowed, so nothing typed is lost
         forms[failed[0]] = failed[1]
     refused = [(a.transition, _refusal_text(a.refusal)) for a in availability if not a.allowed]
     allowed = [a.transition for a in availability if a.allowed]
     return render_template(
         "agency/case.html", case=case, allowed=allowed, refused=refused, forms=forms, error=error,
         failed_trigger=failed[0] if failed else None, answers=_own_answers(case),
+        attachments=_visible_attachments(case),
         timeline=agency_timeline(case, current_user.agency), progress=progress_status(case, now), now=now,
     ), status
 
@@ -207,8 +228,9 @@ def _render_draft(case: Feedback, form: DraftForm, error: str | None = None, sta
                         if a.transition.trigger == "draft_answer")
     answers = _own_answers(case)
     return render_template("agency/draft.html", case=case, form=form, error=error,
+                           attachments=[a for a in _visible_attachments(case) if a.answer_id is not None],
                            refusal=None if availability.allowed else _refusal_text(availability.refusal),
-                           latest=answers[-1] if answers else None), status
+                           latest=answers[-1] if answers else None, answers=answers), status
 
 
 @bp.get("/cases/<code>/draft")
@@ -237,9 +259,18 @@ def act(code: str, trigger: str):
     except ValueError:
         abort(400)
     label = action_label(trigger)
+    uploads = form.uploads() if isinstance(form, DraftForm) else []
+    problems = validate_uploads(uploads)
+    if problems:  # checked before anything is written; nothing typed is lost
+        form.set_errors({"attachments": [p.text for p in problems]})
+        return _failed(case, trigger, form, gettext("Tệp đính kèm không hợp lệ."), 422)
     try:
         with transaction():
             apply_transition(case, trigger, current_user, form.payload(), expected_version=version)
+            if uploads:
+                answer = _own_answers(case)[-1]  # the revision just drafted
+                for upload in uploads:
+                    store_upload(upload, feedback=case, uploaded_by=current_user, answer=answer)
     except InvalidPayload as err:
         form.set_errors(translate_tree(err.fields))
         return _failed(case, trigger, form, _operation_message(err), 422)
