@@ -23,6 +23,11 @@ Public API (everything else is private):
     Store bytes the application made itself (the documents of :mod:`pakn.documents`); no
     content checks, same naming, rollback and flush rules.
 
+``ValidUploads()``
+    A WTForms validator for a ``FileField`` / ``MultipleFileField``: runs
+    :func:`validate_uploads` on the field's data and puts every message on the field
+    (``field.errors``), so the form shows them next to the file input and in its summary.
+
 ``delete_attachment(attachment)``
     Delete the row now (flush) and the file once the transaction commits (kept on rollback).
 
@@ -98,7 +103,8 @@ from .models import Attachment
 from .operations.errors import InvalidPayload, OperationError
 
 __all__ = [
-    "ACCEPTED_TYPES", "FileType", "StorageUnavailable", "UploadError", "UploadRejected", "attachment_path",
+    "ACCEPTED_TYPES", "FileType", "StorageUnavailable", "UploadError", "UploadRejected", "ValidUploads",
+    "attachment_path",
     "delete_attachment", "display_name", "purge_orphan_files", "send_attachment", "store_generated",
     "store_upload", "validate_uploads",
 ]
@@ -536,6 +542,21 @@ def validate_uploads(files: Iterable[Any]) -> list[UploadError]:
     if total > max_total:
         errors.append(UploadError(MSG_TOTAL_TOO_LARGE, limit=_human_size(max_total)))
     return errors
+
+
+class ValidUploads:
+    """WTForms validator: every upload refusal becomes an error of the field (see module docstring)."""
+
+    field_flags = {}
+
+    def __call__(self, form, field) -> None:
+        from wtforms.validators import StopValidation
+
+        data = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+        errors = validate_uploads([d for d in data if d is not None and not isinstance(d, str)])
+        if errors:
+            field.errors.extend(e.text for e in errors[:-1])
+            raise StopValidation(errors[-1].text)
 
 
 # -- writing -----------------------------------------------------------------------------

@@ -147,11 +147,17 @@ def case_id(app, make_case):
         return db.session.scalar(select(Feedback.id).where(Feedback.code == code))
 
 
-@pytest.fixture(autouse=True)
-def _clean_uploads(app):
-    yield
+def clear_uploads(app) -> None:
     for path in files_on_disk(app):
         path.unlink()
+
+
+@pytest.fixture(autouse=True)
+def _clean_uploads(app):
+    """Each test starts and ends with an empty upload folder (other test files leave committed files)."""
+    clear_uploads(app)
+    yield
+    clear_uploads(app)
 
 
 def upload(data: bytes, name: str) -> FileStorage:
@@ -514,3 +520,28 @@ def test_messages_follow_the_visitor_language(english):
         [error] = validate_uploads([upload(EXE, "giay-to.pdf")])
         assert error.text == ("The file “giay-to.pdf” is not in an accepted format. "
                               "Only JPG, PNG, PDF, DOC, DOCX, XLS and XLSX files are accepted.")
+
+
+def test_wtforms_validator_puts_every_message_on_the_field(app, monkeypatch):
+    from flask_wtf import FlaskForm
+    from flask_wtf.file import MultipleFileField
+    from werkzeug.datastructures import MultiDict
+
+    from pakn.storage import ValidUploads
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+        attachments = MultipleFileField("Tệp đính kèm", validators=[ValidUploads()])
+
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_FILES", 2)
+    files = [upload(EXE, "a.pdf"), upload(simple_pdf(), "b.pdf"), upload(HTML, "c.jpg")]
+    with app.test_request_context("/", method="POST"):
+        form = Form(formdata=MultiDict([("attachments", f) for f in files]))
+        assert not form.validate()
+        assert form.attachments.errors == [
+            "Chỉ được gửi tối đa 2 tệp.",
+            "Tệp “a.pdf” không đúng định dạng cho phép. Chỉ nhận tệp JPG, PNG, PDF, DOC, DOCX, XLS, XLSX.",
+            "Tệp “c.jpg” không đúng định dạng cho phép. Chỉ nhận tệp JPG, PNG, PDF, DOC, DOCX, XLS, XLSX."]
+        ok = Form(formdata=MultiDict([("attachments", upload(simple_pdf(), "b.pdf"))]))
+        assert ok.validate()

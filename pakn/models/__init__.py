@@ -5,6 +5,8 @@ from .api_token import ApiToken
 from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
+from .document import DOCUMENT_KINDS, GeneratedDocument
+from .document_register import DocumentRegister
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
@@ -17,4 +19,5 @@ __all__ = [
     "Agency", "AgencyLevel", "Answer", "ApiToken", "Attachment", "AuditEvent", "CalendarOverlay",
     "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanTask",
     "StageVisit", "User",
+    "DOCUMENT_KINDS", "DocumentRegister", "GeneratedDocument",
 ]
