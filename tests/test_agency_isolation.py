@@ -9,7 +9,7 @@ from pakn.extensions import db
 from pakn.models import Feedback
 from pakn.operations import apply_transition, transaction
 
-from pakn.models import Attachment
+from pakn.models import Attachment, GeneratedDocument
 
 from .agency_support import clean_uploads, DRAFT, fill, post_draft_with_files, staff_client  # noqa: F401  (clean_uploads: autouse fixture)
 from .test_storage import simple_pdf
@@ -21,14 +21,19 @@ from pakn.agency_portal.queries import VIEWS
 #: Every URL of the portal naming an agency-A object: all must answer 404 to agency B.
 A_URLS = [("GET", "/agency/cases/{code}"), ("GET", "/agency/cases/{code}/draft"),
           ("GET", "/agency/cases/{code}/attachments/{attachment_id}"),
-          ("GET", "/agency/cases/{b_code}/attachments/{attachment_id}")] + [
+          ("GET", "/agency/cases/{b_code}/attachments/{attachment_id}"),
+          ("GET", "/agency/cases/{answered}"),
+          ("GET", "/agency/cases/{answered}/attachments/{pdf_id}"),
+          ("GET", "/agency/cases/{answered}/attachments/{docx_id}"),
+          ("GET", "/agency/cases/{b_code}/attachments/{pdf_id}"),
+          ("GET", "/agency/cases/{b_code}/attachments/{docx_id}")] + [
     ("POST", f"/agency/cases/{{code}}/actions/{trigger}") for trigger in FORMS]
 #: Lists, counts, searches, exports and the dashboard, and whether B's own forwarded case shows.
 B_PAGES = [(f"/agency/?view={key}", key in ("open", "new", "all")) for key in VIEWS] + [
     ("/agency/?view=all&q={code}", False), ("/agency/?view=all&q=canary", False),
     ("/agency/?view=open&q=tran thi canary", False),
     ("/agency/export.csv?view=all", True), ("/agency/export.csv?view=all&q=canary", False),
-    ("/agency/dashboard", False),
+    ("/agency/?view=done", False), ("/agency/?view=done&q=01/SXD", False), ("/agency/dashboard", False),
 ]
 
 #: Unique marks of agency A's case: none may reach agency B.
@@ -48,29 +53,37 @@ def a_case(app, world, make_case):
                                      {**DRAFT, "body": CANARY_DRAFT + " " + DRAFT["body"]})
     assert response.status_code == 302
     b_code, _ = make_case("in_progress", agency="STNMT")  # B's own case, to try A's file through it
+    # A second case of A, answered: its numbered văn bản trả lời (DOCX and PDF).
+    answered, _ = make_case("answer_approved", title=CANARY_TITLE + " (2)")
+    assert fill(officer, answered, "submit_answer",
+                {"signer_name": "Cán bộ lead_a", "signer_authority": "GIÁM ĐỐC"}).status_code == 302
     with app.app_context():
         case = db.session.scalar(select(Feedback).where(Feedback.code == code))
         attachment = db.session.scalar(select(Attachment).where(Attachment.feedback_id == case.id))
+        document = db.session.scalar(select(GeneratedDocument))
         return {"code": code, "id": case.id, "version": case.version, "attachment_id": attachment.id,
-                "b_code": b_code}
+                "b_code": b_code, "answered": answered, "pdf_id": document.pdf_attachment_id,
+                "docx_id": document.docx_attachment_id}
 
 
 def assert_no_a_data(body: str, a_case: dict) -> None:
     # The code as shown or linked (the page may echo the URL or search typed by B, not A's data).
-    code = a_case["code"]
-    for canary in (f">{code}<", f"cases/{code}\"", f"{code},", CANARY_TITLE, CANARY_NAME, CANARY_DRAFT, "canary.7q@example.com",
+    shown = [f">{code}<" for code in (a_case["code"], a_case["answered"])]
+    linked = [f"cases/{code}\"" for code in (a_case["code"], a_case["answered"])]
+    exported = [f"{code}," for code in (a_case["code"], a_case["answered"])]
+    for canary in (*shown, *linked, *exported, CANARY_TITLE, CANARY_NAME, CANARY_DRAFT, "canary.7q@example.com",
                    "canary-7Q", "Cán bộ officer_a"):
         assert canary not in body, canary
 
 
-@pytest.mark.parametrize("who", ["officer_b", "lead_b"])
 @pytest.mark.parametrize("method, url", A_URLS, ids=[f"{m} {u}" for m, u in A_URLS])
-def test_agency_b_gets_404_for_every_agency_a_url(app, world, a_case, who, method, url):
-    client = staff_client(app, who)
+def test_agency_b_gets_404_for_every_agency_a_url(app, world, a_case, method, url):
+    # B's lead for actions (a lead may do the most), B's officer for reading.
+    client = staff_client(app, "lead_b" if method == "POST" else "officer_b")
     target = url.format(**a_case)
     if method == "GET":
         response = client.get(target)
-        assert not response.data.startswith(b"%PDF")
+        assert not response.data.startswith((b"%PDF", b"PK"))
     else:
         token = csrf_token(client.get("/agency/").get_data(as_text=True))
         trigger = target.rsplit("/", 1)[-1]
@@ -83,7 +96,7 @@ def test_agency_b_gets_404_for_every_agency_a_url(app, world, a_case, who, metho
         assert db.session.get(Feedback, a_case["id"]).version == a_case["version"]
 
 
-@pytest.mark.parametrize("who", ["officer_b", "lead_b"])
+@pytest.mark.parametrize("who", ["officer_b"])
 @pytest.mark.parametrize("url, shows_b", B_PAGES, ids=[u for u, _ in B_PAGES])
 def test_agency_b_lists_counts_searches_exports_and_dashboard_exclude_agency_a(app, world, a_case, make_case,
                                                                             who, url, shows_b):

@@ -70,14 +70,34 @@ def test_the_agency_path_from_forwarded_to_accepted_by_the_office(app, world, ma
     assert 'name="submit_answer-version"' not in html
     assert "Không thể thực hiện «Gửi văn bản trả lời» khi hồ sơ đang ở trạng thái" in html
     assert fill(lead, code, "approve_answer", {"comment": "Đồng ý."}).status_code == 302
-    assert fill(officer, code, "submit_answer", {"document_number": "125/SXD-QLXD"}).status_code == 302
+    # Submitting issues the numbered văn bản trả lời, signed by the approving lead by default.
+    html = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
+    assert 'value="Cán bộ lead_a"' in html
+    assert fill(officer, code, "submit_answer", {"signer_name": "Cán bộ lead_a",
+                                                 "signer_authority": "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"}).status_code == 302
     with app.app_context():
         case = case_by_code(code)
         assert case.state == "answered"
         assert [a.status for a in answers_of(code)] == ["sent_back", "submitted"]
-        assert answers_of(code)[1].legal_refs == "Luật Xây dựng 2014; Nghị định 175/2024/NĐ-CP."
+        submitted = answers_of(code)[1]
+        assert submitted.legal_refs == "Luật Xây dựng 2014; Nghị định 175/2024/NĐ-CP."
+        assert submitted.document_number == "01/SXD" and submitted.document_date is not None
         assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "office.answer_submitted"))
+        from pakn.models import GeneratedDocument
+        document = db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.feedback_id == case.id))
+        assert document.kind == "answer" and document.answer_id == submitted.id
+        assert document.content["signer"]["authority"] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
+        assert not any("<" in p for p in document.content["paragraphs"])  # no markup printed
+        pdf_id, docx_id = document.pdf_attachment_id, document.docx_attachment_id
+    html = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
+    assert "Văn bản trả lời số 01/SXD" in html
+    pdf = officer.get(f"/agency/cases/{code}/attachments/{pdf_id}")
+    docx = officer.get(f"/agency/cases/{code}/attachments/{docx_id}")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    assert docx.status_code == 200 and docx.data.startswith(b"PK")
+    with app.app_context():
         # The office checks and accepts the answer.
+        case = case_by_code(code)
         with transaction():
             apply_transition(case, "accept_answer", world.user("clerk"), {})
     html = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
@@ -329,3 +349,32 @@ def test_a_disguised_file_is_refused_and_nothing_typed_is_lost(app, world, make_
     with app.app_context():
         from pakn.models import Attachment
         assert answers_of(code) == [] and db.session.scalars(select(Attachment)).all() == []
+
+
+def test_submission_needs_a_signer_and_numbers_follow_the_agency_register(app, world, make_case):
+    first, _ = make_case("answer_approved")
+    second, _ = make_case("answer_approved")
+    officer = staff_client(app, "officer_a")
+    response = fill(officer, first, "submit_answer", {"signer_name": "", "signer_authority": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Nhập họ tên người ký" in html and "Nhập thẩm quyền ký" in html
+    signer = {"signer_name": "Lê Văn Cường", "signer_authority": "GIÁM ĐỐC"}
+    assert fill(officer, second, "submit_answer", signer).status_code == 302
+    assert fill(officer, first, "submit_answer", signer).status_code == 302
+    with app.app_context():
+        assert answers_of(second)[-1].document_number == "01/SXD"
+        assert answers_of(first)[-1].document_number == "02/SXD"
+
+
+def test_only_a_lead_records_an_internal_extension_and_it_stays_internal(app, world, make_case, client):
+    code, token = make_case("in_progress")
+    officer, lead = staff_client(app, "officer_a"), staff_client(app, "lead_a")
+    assert 'name="record_extension-version"' not in officer.get(f"/agency/cases/{code}").get_data(as_text=True)
+    bad = fill(lead, code, "record_extension", {"new_due_date": "2026-01-01", "reason": "Cần lấy ý kiến Bộ."})
+    assert bad.status_code == 409 and "Thời hạn gia hạn phải sau thời hạn hiện tại" in bad.get_data(as_text=True)
+    ok = fill(lead, code, "record_extension", {"new_due_date": "2099-12-31", "reason": "Cần lấy ý kiến Bộ Xây dựng."})
+    assert ok.status_code == 302
+    assert "Gia hạn nội bộ đến 31/12/2099" in officer.get(f"/agency/cases/{code}").get_data(as_text=True)
+    tracked = client.get(f"/api/v1/feedback/{code}", query_string={"token": token}).get_data(as_text=True)
+    assert "Cần lấy ý kiến Bộ Xây dựng." not in tracked and "2099" not in tracked

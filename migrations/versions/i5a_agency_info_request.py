@@ -1,7 +1,7 @@
 """Agency portal: the agency's pending request for more information on a case
 
 Revision ID: i5a
-Revises: 0002
+Revises: f1a (0002 before merging the files branch)
 Create Date: 2026-11-23
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pakn.models.types import UTCDateTime
 
 revision = 'i5a'
-down_revision = '0002'
+down_revision = 'f1a'  # '0002' on its own; chained after the merged 'files' branch (f1a)
 branch_labels = None
 depends_on = None
 

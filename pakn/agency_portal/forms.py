@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 
+from workflows.engine import N_
 from workflows.glossary import AnswerOutcome
 
 
@@ -97,9 +98,24 @@ class CommentForm(ActionForm):
 
 
 class SubmitForm(ActionForm):
-    PAYLOAD = ("document_number", "document_date")
-    document_number = StringField(_l("Số, ký hiệu văn bản"))
-    document_date = StringField(_l("Ngày văn bản"), render_kw={"type": "date"})
+    """Submitting issues the numbered văn bản trả lời: who signs it, and with which authority."""
+
+    PAYLOAD = ("signer_name", "signer_authority")
+    signer_name = StringField(_l("Người ký"))
+    signer_authority = TextAreaField(_l("Thẩm quyền ký (mỗi dòng một dòng in, ví dụ: KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC)"))
+
+    def signer(self):
+        """The signer, or a dict of field errors (Vietnamese msgids)."""
+        from ..documents import Signer
+
+        name = (self.signer_name.data or "").strip()
+        lines = [line.strip() for line in (self.signer_authority.data or "").splitlines() if line.strip()]
+        errors = {}
+        if not name or len(name) > 200:
+            errors["signer_name"] = [N_("Nhập họ tên người ký (tối đa 200 ký tự).")]
+        if not lines or len(lines) > 3 or any(len(line) > 120 for line in lines):
+            errors["signer_authority"] = [N_("Nhập thẩm quyền ký: từ 1 đến 3 dòng, mỗi dòng tối đa 120 ký tự.")]
+        return errors or Signer(name=name, authority=tuple(lines))
 
 
 class DraftForm(ActionForm):

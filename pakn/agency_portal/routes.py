@@ -26,11 +26,13 @@ from ..models import Agency, Answer, Attachment, AuditEvent, Feedback
 from ..models.types import utcnow
 from ..operations import Conflict, Forbidden, InvalidPayload, StaleVersion, apply_transition, transaction
 from ..richtext import rich
+from ..documents import document_attachment_ids
 from ..storage import send_attachment, store_upload, validate_uploads
 from ..schemas.base import action_label, coded_label, state_label
 from ..web.errors import translate_tree
 from . import bp
-from .forms import FORMS, ActionForm, DraftForm
+from .documents import submit_with_document, visible_documents
+from .forms import FORMS, ActionForm, DraftForm, SubmitForm
 from .progress import progress_status
 from .queries import DEFAULT_VIEW, VIEWS, BadCursor, agency_officers, counts, export_rows, page
 from .stats import dashboard_stats
@@ -155,8 +157,13 @@ def _prepare(form: ActionForm, trigger: str, case: Feedback) -> ActionForm:
 
 
 def _fresh_form(trigger: str, case: Feedback) -> ActionForm:
-    return _prepare(FORMS[trigger](formdata=None, prefix=trigger, data={"version": case.version}),
-                    trigger, case)
+    data = {"version": case.version}
+    if trigger == "submit_answer":  # signed by the lead who approved, by default
+        answers = _own_answers(case)
+        approver = answers[-1].reviewed_by if answers else None
+        # The authority is printed on the Vietnamese document: data, not a UI string.
+        data.update(signer_name=approver.full_name if approver else "", signer_authority="GIÁM ĐỐC")
+    return _prepare(FORMS[trigger](formdata=None, prefix=trigger, data=data), trigger, case)
 
 
 def _own_answers(case: Feedback) -> list[Answer]:
@@ -169,9 +176,14 @@ def _visible_attachments(case: Feedback) -> list[Attachment]:
     """The case's files this agency may open: the submitter's (no answer) and those of our
     own answer revisions; never the files of another agency's drafts."""
     own = select(Answer.id).where(Answer.feedback_id == case.id, Answer.agency_id == current_user.agency_id)
-    return list(db.session.scalars(select(Attachment).where(
+    rows = db.session.scalars(select(Attachment).where(
         Attachment.feedback_id == case.id,
-        Attachment.answer_id.is_(None) | Attachment.answer_id.in_(own)).order_by(Attachment.id)))
+        Attachment.answer_id.is_(None) | Attachment.answer_id.in_(own)).order_by(Attachment.id)).all()
+    # Generated documents are attachments too: only those addressed to or issued by us.
+    generated = document_attachment_ids(case)
+    allowed = {i for d in visible_documents(case, current_user.agency)
+               for i in (d.docx_attachment_id, d.pdf_attachment_id)}
+    return [a for a in rows if a.id not in generated or a.id in allowed]
 
 
 @bp.get("/cases/<code>/attachments/<int:attachment_id>")
@@ -197,7 +209,8 @@ def _render_case(case: Feedback, failed: tuple[str, ActionForm] | None = None, e
     return render_template(
         "agency/case.html", case=case, allowed=allowed, refused=refused, forms=forms, error=error,
         failed_trigger=failed[0] if failed else None, answers=_own_answers(case),
-        attachments=_visible_attachments(case),
+        attachments=[a for a in _visible_attachments(case) if a.id not in document_attachment_ids(case)],
+        documents=visible_documents(case, current_user.agency),
         timeline=agency_timeline(case, current_user.agency), progress=progress_status(case, now), now=now,
     ), status
 
@@ -264,9 +277,16 @@ def act(code: str, trigger: str):
     if problems:  # checked before anything is written; nothing typed is lost
         form.set_errors({"attachments": [p.text for p in problems]})
         return _failed(case, trigger, form, gettext("Tệp đính kèm không hợp lệ."), 422)
+    signer = form.signer() if isinstance(form, SubmitForm) else None
+    if isinstance(signer, dict):
+        form.set_errors(translate_tree(signer))
+        return _failed(case, trigger, form, gettext("Dữ liệu không hợp lệ."), 422)
     try:
         with transaction():
-            apply_transition(case, trigger, current_user, form.payload(), expected_version=version)
+            if signer is not None:
+                submit_with_document(case, current_user, signer, version, utcnow())
+            else:
+                apply_transition(case, trigger, current_user, form.payload(), expected_version=version)
             if uploads:
                 answer = _own_answers(case)[-1]  # the revision just drafted
                 for upload in uploads:
