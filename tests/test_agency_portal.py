@@ -91,6 +91,8 @@ def test_the_agency_path_from_forwarded_to_accepted_by_the_office(app, world, ma
         pdf_id, docx_id = document.pdf_attachment_id, document.docx_attachment_id
     html = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
     assert "Văn bản trả lời số 01/SXD" in html
+    assert "<strong>Ban hành văn bản</strong>" in html
+    assert '<span class="muted">Số văn bản:</span> 01/SXD' in html
     pdf = officer.get(f"/agency/cases/{code}/attachments/{pdf_id}")
     docx = officer.get(f"/agency/cases/{code}/attachments/{docx_id}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
@@ -184,7 +186,20 @@ def test_other_roles_are_kept_out_of_the_portal(app, world, client):
     assert client.get("/agency/").status_code == 302  # anonymous: to the login page
     for key in ("clerk", "lead", "admin"):
         assert staff_client(app, key).get("/agency/").status_code == 403
-    assert staff_client(app, "officer_a").get("/agency/").status_code == 200
+    officer = staff_client(app, "officer_a")
+    response = officer.get("/agency/")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert officer.get("/agency/export.csv").headers["Cache-Control"] == "no-store"
+
+
+def test_a_form_without_its_csrf_token_is_refused(app, world, make_case):
+    code, _ = make_case("forwarded")
+    lead = staff_client(app, "lead_a")
+    response = lead.post(f"/agency/cases/{code}/actions/accept",
+                         data={"accept-version": str(case_version(app, code))})
+    assert response.status_code == 400 and "Phiên làm việc đã hết hạn" in response.get_data(as_text=True)
+    with app.app_context():
+        assert case_by_code(code).state == "forwarded"
 
 
 def test_request_for_information_goes_to_the_submitter_and_the_reply_comes_back(app, world, make_case, client):

@@ -2,8 +2,9 @@
 
 receive → classify (reject / merge / handle in the office / forward) → agency accepts →
 drafts → lead approves → submits → office checks (accept or return) → notify → publish →
-close; side paths: needs more information, returned by an agency as not competent,
-progress updates, internal extension record, withdrawal before the answer.
+close; side paths: needs more information (asked by the office while classifying, or by the
+agency while handling), returned by an agency as not competent, progress updates, internal
+extension record, withdrawal before the answer.
 
 Every limit is a per-province clock setting whose default is the legal value.
 """

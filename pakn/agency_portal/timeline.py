@@ -36,8 +36,10 @@ from ..schemas.feedback import case_events
 TEXT_LABELS = {
     "message": N_("Nội dung"), "note": N_("Ghi chú"), "reason": N_("Lý do"), "comment": N_("Ý kiến"),
     "new_due_date": N_("Hạn mới (nội bộ)"), "document_number": N_("Số văn bản"),
-    "suggested_agency": N_("Cơ quan đề xuất"), "guidance": N_("Hướng dẫn"),
+    "suggested_agency": N_("Cơ quan đề xuất"), "guidance": N_("Hướng dẫn"), "reference": N_("Số văn bản"),
 }
+#: Audit actions that are not workflow triggers (written by pakn.documents), with their labels.
+OTHER_ACTIONS = {"document.issued": N_("Ban hành văn bản")}
 #: Office events whose texts the handling agency sees (key → data keys).
 OFFICE_TEXTS_FOR_AGENCY = {
     "return_answer": ("message",), "request_info": ("message",), "supply_info": ("message",),
@@ -88,6 +90,7 @@ def agency_timeline(case, agency: Agency) -> list[Entry]:
             keys = OTHER_AGENCY_VISIBLE[e.action]
         keys = tuple(k for k in keys if k in TEXT_LABELS)
         actor = e.actor_label if e.actor_id is not None else role_label(e.actor_role)
-        entries.append(Entry(e.at, e.action, action_label(e.action), actor, state_label(e.to_state),
+        label = gettext(OTHER_ACTIONS[e.action]) if e.action in OTHER_ACTIONS else action_label(e.action)
+        entries.append(Entry(e.at, e.action, label, actor, state_label(e.to_state),
                              _texts(data, keys)))
     return entries
