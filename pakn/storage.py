@@ -7,14 +7,20 @@ Public API (everything else is private):
     and total size, images decodable. ``files`` is a list of werkzeug ``FileStorage`` (e.g.
     ``request.files.getlist("attachments")``) or of ``(filename, bytes)`` pairs. An empty
     file input (no filename, no bytes) is ignored, so an unused ``<input type=file>`` is fine.
-    The streams are rewound, so the same objects can then go to :func:`store_upload`.
-    An empty list means every file is acceptable.
+    The streams are rewound, so the same objects can then go to :func:`store_upload` (which
+    reuses the checked, re-encoded bytes of a ``FileStorage`` instead of decoding it again).
+    An empty list means every file is acceptable. Limits (``pakn/config.py``):
+    ``UPLOAD_MAX_FILES``, ``UPLOAD_MAX_FILE_BYTES``, ``UPLOAD_MAX_TOTAL_BYTES``,
+    ``UPLOAD_MAX_IMAGE_PIXELS``, ``UPLOAD_MAX_UNZIPPED_BYTES``; a request body larger than
+    ``MAX_CONTENT_LENGTH`` is refused by Flask with 413 before any of this runs.
 
 ``store_upload(file, *, feedback, uploaded_by=None, answer=None, is_public=False, filename=None) -> Attachment``
     Validate one file (raises :class:`UploadRejected`, a 422 ``InvalidPayload``), re-encode
     it if it is an image, write it under ``UPLOAD_FOLDER`` with a random name, add the
     ``Attachment`` row and **flush only**: the caller's ``transaction()`` commits. ``file`` is
-    a ``FileStorage``, ``bytes`` (then pass ``filename``) or a ``(filename, bytes)`` pair.
+    a ``FileStorage``, ``bytes`` (then pass ``filename``) or a ``(filename, bytes)`` pair;
+    ``filename`` overrides the submitted name. ``original_name`` of the row is the sanitized
+    display name, with the extension of the detected type.
     If the transaction (or the savepoint the file was stored in) rolls back, the file is
     deleted from disk; it is kept only when the outermost transaction commits.
     Raises :class:`StorageUnavailable` (503) when the disk refuses the write (full, read-only).
@@ -39,6 +45,12 @@ Public API (everything else is private):
     ``filename*=UTF-8''…``, ``X-Content-Type-Options: nosniff``, a sandboxing CSP and
     ``Cache-Control: private, no-store`` unless the attachment is public. A missing file is 404.
 
+``case_attachment_or_404(case, attachment_id, *, public_only=False) -> Attachment``
+    The attachment ``attachment_id`` of THIS case, or 404: use it in download views so an
+    attachment of case X is never served through case Y's URL (child-object IDOR). With
+    ``public_only`` only attachments marked public are found. It checks nothing about the
+    user: the view must already have checked that the user may see ``case``.
+
 ``purge_orphan_files(older_than=timedelta(hours=1), *, now=None) -> list[str]``
     Delete files under ``UPLOAD_FOLDER`` that no ``Attachment`` row names, and abandoned
     temporary files, older than ``older_than`` (younger ones may belong to a transaction in
@@ -47,7 +59,8 @@ Public API (everything else is private):
 ``attachment_path(attachment) -> pathlib.Path``; ``display_name(submitted) -> str`` (the
 sanitized name shown to people); ``ACCEPTED_TYPES`` (kind → :class:`FileType`).
 
-Errors. :class:`UploadError` has ``index`` (position in the list given), ``filename``
+Errors. :class:`UploadError` has ``index`` (position among the non-blank files given, or
+``None`` for the count and total-size errors, which concern the whole set), ``filename``
 (sanitized), ``message`` (Vietnamese msgid), ``params``, and ``text`` (the message localized
 for the current request, ready to show next to the file field). :class:`UploadRejected`
 carries ``errors`` and, as an ``InvalidPayload``, ``fields={"attachments": [text, …]}``, so
@@ -59,7 +72,8 @@ Decisions (see also reliability.md I4–I6, P7, F8, D6):
   PNG by signature and a full Pillow decode; PDF by ``%PDF-`` at offset 0 and ``%%EOF`` at
   the end; DOCX/XLSX by the ZIP signature, then the ZIP directory (bounded entry count,
   total uncompressed size and compression ratio, checked before anything is inflated),
-  ``[Content_Types].xml`` and ``word/document.xml`` / ``xl/workbook.xml``; DOC/XLS by the
+  ``[Content_Types].xml`` with the main document type and parts under ``word/`` / ``xl/``
+  (PowerPoint, ODF, JAR or plain archives are refused); DOC/XLS by the
   OLE2 signature and the compound file's directory (``WordDocument`` / ``Workbook``).
 * Refused although well-formed: encrypted PDFs (staff could not read or redact them);
   PDFs with JavaScript, launch actions, embedded files, rich media or XFA forms (names
@@ -69,8 +83,9 @@ Decisions (see also reliability.md I4–I6, P7, F8, D6):
   always served as a download with ``nosniff`` and a sandboxing CSP.
 * Images are decoded (at most ``UPLOAD_MAX_IMAGE_PIXELS`` pixels, checked from the header
   before decoding: decompression bombs never reach memory), turned upright from their EXIF
-  orientation and re-encoded from raw pixels: no EXIF (GPS, camera serials), XMP, ICC,
-  comments or text chunks survive.
+  orientation, converted to 8-bit sRGB (an embedded colour profile is applied, then
+  dropped) and re-encoded from raw pixels: no EXIF (GPS, camera serials), XMP, ICC,
+  comments or text chunks survive. JPEG stays JPEG (quality 90), PNG stays PNG.
 * Stored names are 32 random hex digits plus the canonical extension, in a two-character
   sub-folder; the submitted name is kept (NFC, no path, no control or bidi characters, at
   most 120 characters) only for display and the download name.
@@ -85,7 +100,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -104,7 +119,7 @@ from .operations.errors import InvalidPayload, OperationError
 
 __all__ = [
     "ACCEPTED_TYPES", "FileType", "StorageUnavailable", "UploadError", "UploadRejected", "ValidUploads",
-    "attachment_path",
+    "attachment_path", "case_attachment_or_404",
     "delete_attachment", "display_name", "purge_orphan_files", "send_attachment", "store_generated",
     "store_upload", "validate_uploads",
 ]
@@ -424,14 +439,9 @@ def _reencode_image(data: bytes, filetype: FileType) -> bytes:
                 upright = ImageOps.exif_transpose(img)
                 if upright is None:
                     upright = img
-                if filetype.kind == "jpg":
-                    mode = "L" if upright.mode in ("L", "1") else "RGB"
-                else:
-                    mode = upright.mode if upright.mode in ("L", "LA", "RGB", "RGBA") else (
-                        "RGBA" if "A" in upright.mode or "transparency" in upright.info else "RGB")
-                pixels = upright.convert(mode) if upright.mode != mode else upright
+                pixels = _to_srgb_8bit(upright, img.info.get("icc_profile"), keep_alpha=filetype.kind == "png")
                 # A new image from raw pixels: no info dict, no EXIF, ICC, XMP, comment, text chunk.
-                clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
+                clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
     except _Refused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -445,6 +455,36 @@ def _reencode_image(data: bytes, filetype: FileType) -> bytes:
     else:
         clean.save(out, "PNG", compress_level=6)
     return out.getvalue()
+
+
+def _to_srgb_8bit(image, icc_profile: bytes | None, *, keep_alpha: bool):
+    """8-bit L, LA, RGB or RGBA pixels; colours moved to sRGB when the image has its own profile.
+
+    The profile itself is not kept (it is metadata too), so a Display P3 or CMYK photo is
+    converted rather than left to be shown with the wrong colours.
+    """
+    from PIL import ImageCms
+
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):  # 16-bit greyscale: scale, do not clip
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if icc_profile and image.mode in ("RGB", "RGBA", "CMYK"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            alpha = image.getchannel("A") if image.mode == "RGBA" else None
+            image = ImageCms.profileToProfile(image.convert("RGB") if alpha else image, source,
+                                              ImageCms.createProfile("sRGB"), outputMode="RGB")
+            if alpha is not None:
+                image.putalpha(alpha)
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # an unreadable profile: keep the pixels as they are
+    has_alpha = "A" in image.mode or "transparency" in image.info
+    if image.mode in ("1", "L"):
+        target = "L"
+    elif image.mode == "LA":
+        target = "LA" if keep_alpha else "L"
+    else:
+        target = "RGBA" if keep_alpha and has_alpha else "RGB"
+    return image if image.mode == target else image.convert(target)
 
 
 # -- reading the input --------------------------------------------------------------------
@@ -493,6 +533,11 @@ def _prepare(item: Any, max_bytes: int, filename: str | None = None) -> Prepared
             data = _reencode_image(data, filetype)
     except _Refused as refused:
         raise _WithName(shown, refused.message, **refused.params) from None
+    except MemoryError:
+        raise _WithName(shown, MSG_CORRUPT) from None
+    except Exception:  # a crafted file can break a parser in unplanned ways: refuse it, never 500
+        current_app.logger.warning("upload refused: a parser failed on it", exc_info=True)
+        raise _WithName(shown, MSG_CORRUPT) from None
     return PreparedUpload(filetype, data, display_name(name, filetype.extension))
 
 
@@ -722,6 +767,21 @@ def _content_disposition(kind: str, name: str) -> str:
     ascii_name = ascii_name.encode("ascii", "ignore").decode("ascii")
     ascii_name = re.sub(r'[^A-Za-z0-9._ ()-]', "_", ascii_name).strip() or "file"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def case_attachment_or_404(case, attachment_id: int | str, *, public_only: bool = False) -> Attachment:
+    """The attachment of this very case (see module docstring), or abort with 404."""
+    try:
+        wanted = int(attachment_id)
+    except (TypeError, ValueError):
+        abort(404)
+    query = select(Attachment).where(Attachment.id == wanted, Attachment.feedback_id == case.id)
+    if public_only:
+        query = query.where(Attachment.is_public.is_(True))
+    found = db.session.scalar(query)
+    if found is None:
+        abort(404)
+    return found
 
 
 def send_attachment(attachment: Attachment, *, as_download: bool = True):

@@ -201,11 +201,21 @@ def test_forwarding_document_is_numbered_stored_and_readable(app, world, make_ca
             assert f"trước ngày {due_text}" in extracted
             assert "Kính gửi: Sở Xây dựng." in extracted
             assert "Thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ bị kéo dài" in extracted
+            assert "Kết quả phân loại: phản ánh về quy định hành chính, lĩnh vực Xây dựng" in extracted
+            assert "Thực hiện Nghị định số 20/2008/NĐ-CP" in extracted
             assert "Nguyễn Văn An" not in extracted  # the submitter is never named
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "document.issued"))
         assert event.feedback_id == case_id and event.data["reference"] == "01/VP-KSTT"
         assert event.actor_id == clerk.id
         assert latest_document(case, "forwarding").id == doc.id
+        from werkzeug.exceptions import NotFound
+
+        from pakn.documents import case_document_or_404
+        assert case_document_or_404(case, str(doc.id)) == doc
+        other = Feedback(id=case.id + 1000)
+        for wanted_case, wanted in [(other, doc.id), (case, "x"), (case, doc.id + 1)]:
+            with pytest.raises(NotFound):
+                case_document_or_404(wanted_case, wanted)
         assert document_attachment_ids(case) == {doc.docx_attachment_id, doc.pdf_attachment_id}
 
 

@@ -545,3 +545,134 @@ def test_wtforms_validator_puts_every_message_on_the_field(app, monkeypatch):
             "Tệp “c.jpg” không đúng định dạng cho phép. Chỉ nhận tệp JPG, PNG, PDF, DOC, DOCX, XLS, XLSX."]
         ok = Form(formdata=MultiDict([("attachments", upload(simple_pdf(), "b.pdf"))]))
         assert ok.validate()
+
+
+def test_attachment_of_another_case_is_404(app, make_case):
+    from werkzeug.exceptions import NotFound
+
+    from pakn.storage import case_attachment_or_404
+
+    codes = [make_case()[0], make_case()[0]]
+    with app.app_context():
+        x, y = (db.session.scalar(select(Feedback).where(Feedback.code == c)) for c in codes)
+        with transaction():
+            private = store_upload(upload(simple_pdf(), "x.pdf"), feedback=x)
+            public = store_upload(upload(simple_pdf(), "p.pdf"), feedback=x, is_public=True)
+        assert case_attachment_or_404(x, str(private.id)) == private
+        assert case_attachment_or_404(x, public.id, public_only=True) == public
+        for case, wanted, public_only in [(y, private.id, False), (y, public.id, True), (x, private.id, True),
+                                          (x, "1 OR 1=1", False), (x, None, False)]:
+            with pytest.raises(NotFound):
+                case_attachment_or_404(case, wanted, public_only=public_only)
+
+
+def test_purge_sweeps_temporary_files_left_by_a_killed_worker(app):
+    with app.app_context():
+        tmp = Path(app.config["UPLOAD_FOLDER"]) / ".tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        (tmp / "up-half-written").write_bytes(b"partial")
+        old = os.stat(tmp / "up-half-written").st_mtime - 7200
+        os.utime(tmp / "up-half-written", (old, old))
+        assert purge_orphan_files(timedelta(hours=1)) == [".tmp/up-half-written"]
+
+
+def _stored_image(app, case_id, data: bytes, name: str) -> Image.Image:
+    with app.app_context(), transaction():
+        att = store_upload(upload(data, name), feedback=db.session.get(Feedback, case_id))
+        return Image.open(io.BytesIO(attachment_path(att).read_bytes()))
+
+
+def test_colour_profile_is_applied_then_dropped(app, case_id):
+    from PIL import ImageCms
+
+    out = io.BytesIO()
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.new("RGB", (8, 8), (250, 10, 10)).save(out, "JPEG", icc_profile=srgb, quality=100)
+    assert Image.open(io.BytesIO(out.getvalue())).info.get("icc_profile")
+    stored = _stored_image(app, case_id, out.getvalue(), "p3.jpg")
+    assert "icc_profile" not in stored.info
+    red, green, blue = stored.getpixel((4, 4))
+    assert red > 230 and green < 40 and blue < 40
+
+
+@pytest.mark.parametrize("mode,fmt,expected_mode", [
+    ("I;16", "PNG", "L"), ("P", "PNG", "RGBA"), ("1", "PNG", "L"), ("LA", "PNG", "LA"), ("CMYK", "JPEG", "RGB"),
+    ("L", "JPEG", "L"),
+])
+def test_unusual_image_modes_become_8_bit(app, case_id, mode, fmt, expected_mode):
+    image = Image.new(mode, (6, 6))
+    if mode == "I;16":
+        image = Image.frombytes("I;16", (6, 6), (32768).to_bytes(2, "little") * 36)  # mid-grey
+    if mode == "P":
+        image.info["transparency"] = 0
+    out = io.BytesIO()
+    image.save(out, fmt)
+    stored = _stored_image(app, case_id, out.getvalue(), "a." + fmt.lower())
+    assert stored.mode == expected_mode
+    if mode == "I;16":
+        assert 120 <= stored.getpixel((0, 0)) <= 135  # scaled, not clipped to white
+
+
+from tests.test_web import fresh_app  # noqa: E402,F401  (fixture)
+
+
+def test_multipart_upload_refusal_is_the_api_422_envelope(fresh_app, english):
+    """Through a real route, the app's error handler and the language switch."""
+    from flask import request as flask_request
+
+    def receive():
+        errors = validate_uploads(flask_request.files.getlist("attachments"))
+        if errors:
+            raise UploadRejected(errors)
+        return {"ok": True}
+
+    from pakn.extensions import csrf
+
+    fresh_app.add_url_rule("/api/v1/tep", "tep", csrf.exempt(receive), methods=["POST"])  # API: no cookie auth
+    client = fresh_app.test_client()
+    data = {"attachments": [(io.BytesIO(EXE), "giay-to.pdf"), (io.BytesIO(simple_pdf()), "don.pdf")]}
+    response = client.post("/api/v1/tep", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "upload_rejected"
+    assert error["fields"] == {"attachments": [
+        "Tệp “giay-to.pdf” không đúng định dạng cho phép. Chỉ nhận tệp JPG, PNG, PDF, DOC, DOCX, XLS, XLSX."]}
+    response = client.post("/api/v1/tep?lang=en", data={"attachments": [(io.BytesIO(EXE), "x.pdf")]},
+                           content_type="multipart/form-data")
+    assert response.get_json()["error"]["fields"]["attachments"][0].startswith("The file “x.pdf” is not")
+    ok = client.post("/api/v1/tep", data={"attachments": [(io.BytesIO(simple_pdf()), "don.pdf")]},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 200
+
+
+def test_mangled_files_are_refused_or_accepted_never_a_crash(app):
+    """Deterministic fuzzing: flipped, cut and spliced bytes of every accepted type."""
+    import random
+
+    rng = random.Random(20261124)
+    samples = [make() for make, _, _ in ACCEPTED.values()]
+    with app.app_context():
+        for round_ in range(150):
+            data = bytearray(rng.choice(samples))
+            action = round_ % 3
+            if action == 0:
+                for _ in range(rng.randint(1, 20)):
+                    data[rng.randrange(len(data))] = rng.randrange(256)
+            elif action == 1:
+                data = data[:rng.randrange(8, len(data))]
+            else:
+                other = rng.choice(samples)
+                cut = rng.randrange(8, len(data))
+                data = data[:cut] + other[rng.randrange(len(other)):]
+            errors = validate_uploads([("f.bin", bytes(data))])
+            assert all(e.index == 0 and e.text for e in errors)
+
+
+def test_an_unplanned_parser_failure_is_a_refusal_not_a_500(app, monkeypatch):
+    def broken(data):
+        raise KeyError("a crafted file broke a parser")
+
+    monkeypatch.setattr("pakn.storage._detect", broken)
+    with app.test_request_context("/"):
+        [error] = validate_uploads([upload(simple_pdf(), "a.pdf")])
+        assert error.text == "Tệp “a.pdf” bị hỏng hoặc không đọc được."

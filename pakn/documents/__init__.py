@@ -15,7 +15,9 @@ place=None) -> GeneratedDocument``
     the number back (registers are gap-free) and deletes the two files.
 
     * ``kind``: ``"forwarding"`` (văn bản chuyển xử lý, issued by the office) or
-      ``"answer"`` (văn bản trả lời, issued by the agency; pass ``answer=`` the Answer row).
+      ``"answer"`` (văn bản trả lời, issued by the agency; pass ``answer=`` the Answer row,
+      then fire ``submit_answer`` with ``{"document_number": document.reference,
+      "document_date": document.issued_on}`` so the answer records the same number).
     * ``recipients``: the "Kính gửi:" names (a string or a list), e.g. ``[agency.name]``.
     * ``subject``: the matter, printed after "V/v " (lower-case start), e.g.
       ``"chuyển xử lý phản ánh mã số PAKN-2026-000123"``.
@@ -47,6 +49,10 @@ place=None) -> GeneratedDocument``
     document to attach to the agency's notice); the attachment ids that are generated
     documents, to list them apart from the submitter's uploads.
 
+``case_document_or_404(case, document_id) -> GeneratedDocument``
+    The document of THIS case, or 404 (for download views; the view checks the user's
+    access to the case first, then sends ``document.pdf_attachment`` or ``.docx_attachment``).
+
 ``next_number(agency_id, year, kind) -> int``
     The register itself (see :mod:`pakn.documents.register`), for callers that number
     something else in the same register.
@@ -58,7 +64,7 @@ reference ("05/VP-KSTT"), issued_on (local date), issued_at (UTC), subject, cont
 JSON), docx_attachment_id, pdf_attachment_id, issued_by_id``; ``kind_label`` is the
 Vietnamese label (a msgid).
 """
-from .issue import document_attachment_ids, documents_of, issue_document, latest_document
+from .issue import case_document_or_404, document_attachment_ids, documents_of, issue_document, latest_document
 from .register import next_number
 from .spec import DocumentSpec, Signer, format_number, format_place_date
 from .docx_render import render_docx
@@ -66,7 +72,7 @@ from .pdf_render import render_pdf
 from .templates import answer_content, forwarding_content, plain_paragraphs
 
 __all__ = [
-    "DocumentSpec", "Signer", "answer_content", "document_attachment_ids", "documents_of", "format_number",
+    "DocumentSpec", "Signer", "answer_content", "case_document_or_404", "document_attachment_ids", "documents_of", "format_number",
     "format_place_date", "forwarding_content", "issue_document", "latest_document", "next_number",
     "plain_paragraphs", "render_docx", "render_pdf",
 ]

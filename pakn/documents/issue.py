@@ -122,3 +122,21 @@ def document_attachment_ids(case: Feedback) -> set[int]:
     rows = db.session.execute(select(GeneratedDocument.docx_attachment_id, GeneratedDocument.pdf_attachment_id)
                               .where(GeneratedDocument.feedback_id == case.id))
     return {i for row in rows for i in row}
+
+
+def case_document_or_404(case: Feedback, document_id: int | str) -> GeneratedDocument:
+    """The document ``document_id`` of THIS case, or abort with 404 (never another case's).
+
+    Checks nothing about the user: the view must already have checked access to ``case``.
+    """
+    from flask import abort
+
+    try:
+        wanted = int(document_id)
+    except (TypeError, ValueError):
+        abort(404)
+    found = db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.id == wanted,
+                                                              GeneratedDocument.feedback_id == case.id))
+    if found is None:
+        abort(404)
+    return found

@@ -1,7 +1,7 @@
 """The standard wording of the two documents (shared/domain.md §6), as ``issue_document`` arguments.
 
 ``forwarding_content(case, agency, office, *, due_at=None, summary_chars=600) -> dict``
-    Văn bản chuyển xử lý: legal basis, what was received (code, date, channel, title,
+    Văn bản chuyển xử lý: legal basis (NĐ 20/2008 as amended by NĐ 92/2017), what was received (code, date, channel, title,
     summary), the classification (kind, subject, field), the request to handle it and to
     report the result to the office by the answer deadline (``due_at``, default
     ``case.answer_due_at``), and where the original is. No submitter's personal data.
@@ -26,10 +26,9 @@ from workflows.glossary import AnswerOutcome, Channel, Kind, Subject
 
 from ..models import Agency, Answer, Feedback, GeneratedDocument
 
-LEGAL_BASIS = ("Căn cứ Nghị định số 20/2008/NĐ-CP ngày 14 tháng 02 năm 2008 của Chính phủ về tiếp nhận, "
-               "xử lý phản ánh, kiến nghị của cá nhân, tổ chức về quy định hành chính và Nghị định số "
-               "92/2017/NĐ-CP ngày 07 tháng 8 năm 2017 của Chính phủ sửa đổi, bổ sung một số điều của các "
-               "nghị định liên quan đến kiểm soát thủ tục hành chính;")
+LEGAL_BASIS = ("Thực hiện Nghị định số 20/2008/NĐ-CP ngày 14 tháng 02 năm 2008 của Chính phủ về tiếp nhận, "
+               "xử lý phản ánh, kiến nghị của cá nhân, tổ chức về quy định hành chính (được sửa đổi, bổ sung "
+               "bởi Nghị định số 92/2017/NĐ-CP ngày 07 tháng 8 năm 2017 của Chính phủ)")
 
 
 def short_date(instant: datetime | None) -> str:
@@ -79,17 +78,18 @@ def forwarding_content(case: Feedback, agency: Agency, office: Agency, *, due_at
     due = short_date(due_at or case.answer_due_at)
     received = short_date(case.received_at)
     channel = _label(Channel, case.channel)
-    classification = [f"loại: {kind}"]
+    classification = kind
     if case.subject:
-        classification.append(f"đối tượng: {_label(Subject, case.subject).lower()}")
+        classification += f" về {_label(Subject, case.subject).lower()}"
     if case.field is not None:
-        classification.append(f"lĩnh vực: {case.field.name}")
+        classification += f", lĩnh vực {case.field.name}"
+    if channel:
+        classification += f"; kênh tiếp nhận: {channel}"
     paragraphs = [
-        LEGAL_BASIS,
-        f"Ngày {received}, {office.name} tiếp nhận {kind} mã số {case.code}"
-        + (f" (kênh tiếp nhận: {channel})" if channel else "") + f" về việc: “{case.title.strip()}”. "
+        f"{LEGAL_BASIS}, ngày {received}, {office.name} tiếp nhận {kind} mã số {case.code} "
+        f"về việc: “{case.title.strip()}”. "
         f"Tóm tắt nội dung: {_clip(case.content, summary_chars)}",
-        "Kết quả phân loại: " + "; ".join(classification) + ".",
+        f"Kết quả phân loại: {classification}.",
         f"{office.name} chuyển {kind} nêu trên đến {agency.name} để xem xét, xử lý theo thẩm quyền. "
         f"Đề nghị {agency.name} xử lý, trả lời và báo cáo kết quả về {office.name} "
         + (f"trước ngày {due}" if due else "trong thời hạn quy định")
