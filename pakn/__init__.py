@@ -63,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth_session.init_app(app)
     security.init_app(app)
 
+    from .agency_portal import bp as agency_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .web import bp as web_bp
@@ -84,6 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .office import bp as office_bp
 
     app.register_blueprint(office_bp)
+    app.register_blueprint(agency_bp)  # /agency
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
 
     from .cli import pakn_cli

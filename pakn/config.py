@@ -112,6 +112,8 @@ class Config:
             "publish_days": _env_int("PAKN_PUBLISH_DAYS", 2),  # working days to notify and publish
             "progress_update_days": _env_int("PAKN_PROGRESS_UPDATE_DAYS", 7),  # once overdue
         }
+        #: Agency portal: an open case is "due soon" when its answer is due within this many days.
+        self.AGENCY_DUE_SOON_DAYS = _env_int("PAKN_AGENCY_DUE_SOON_DAYS", 3)
         #: Number of reverse proxies in front of the app (0 = none): trust that many X-Forwarded-* hops.
         self.PROXY_COUNT = _env_int("PAKN_PROXY_COUNT", 0)
         #: Public base URL used in links sent by e-mail/SMS (tracking links).

@@ -472,7 +472,8 @@ def test_the_actions_endpoint_describes_payloads_and_explains_refusals(client, w
 
     fwd, _ = make_case("forwarded")
     officer = client.get(f"{API}/cases/{fwd}/actions", headers=api_token("officer_a")).get_json()
-    assert [a["trigger"] for a in officer["available"]] == ["accept", "return_not_competent", "post_progress"]
+    assert [a["trigger"] for a in officer["available"]] == [
+        "accept", "return_not_competent", "agency_request_info", "post_progress"]
     reasons = {a["trigger"]: a["reason"] for a in officer["refused"]}
     assert reasons["forward"] == {"code": "role_not_allowed", "kind": "role",
                                   "message": "Vai trò của bạn không được thực hiện thao tác «Chuyển xử lý»."}

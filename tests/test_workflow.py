@@ -93,7 +93,7 @@ def test_the_pakn_definition_declares_every_path_of_the_product_decisions():
         "receive", "receive_on_behalf", "request_info", "supply_info", "reject", "merge", "handle_in_office",
         "forward", "accept", "return_not_competent", "post_progress", "draft_answer", "approve_answer",
         "send_back_draft", "submit_answer", "accept_answer", "return_answer", "notify", "publish", "close",
-        "withdraw", "record_extension",
+        "withdraw", "record_extension", "agency_request_info", "supply_info_to_agency",
     }
     assert set(WORKFLOW.transitions) == expected
     assert {s.key for s in WORKFLOW.states.values() if s.final} == {"closed", "rejected", "merged", "withdrawn"}

@@ -2,8 +2,9 @@
 
 receive → classify (reject / merge / handle in the office / forward) → agency accepts →
 drafts → lead approves → submits → office checks (accept or return) → notify → publish →
-close; side paths: needs more information, returned by an agency as not competent,
-progress updates, internal extension record, withdrawal before the answer.
+close; side paths: needs more information (asked by the office while classifying, or by the
+agency while handling), returned by an agency as not competent, progress updates, internal
+extension record, withdrawal before the answer.
 
 Every limit is a per-province clock setting whose default is the legal value.
 """
@@ -86,6 +87,16 @@ def _office_or_case_agency(case: Any, actor: Actor, ctx: Mapping[str, Any]) -> b
     return actor.role in OFFICE or _in_case_agency(case, actor, ctx)
 
 
+def _submitter_or_case_agency(case: Any, actor: Actor, ctx: Mapping[str, Any]) -> bool:
+    # The submitter (own case: see own_case_if_submitter), or staff of the handling agency
+    # recording a reply that came by phone or post.
+    return actor.role == Role.SUBMITTER or _in_case_agency(case, actor, ctx)
+
+
+def _agency_info_requested(case: Any, actor: Actor, ctx: Mapping[str, Any]) -> bool:
+    return case is not None and getattr(case, "info_requested_at", None) is not None
+
+
 GUARDS = [
     GuardSpec("actor_in_case_agency", _in_case_agency, Refusal(
         RefusalKind.PERMISSION, "other_agency",
@@ -96,6 +107,12 @@ GUARDS = [
     GuardSpec("office_or_case_agency", _office_or_case_agency, Refusal(
         RefusalKind.PERMISSION, "other_agency",
         N_("Hồ sơ không thuộc cơ quan của bạn."))),
+    GuardSpec("submitter_or_case_agency", _submitter_or_case_agency, Refusal(
+        RefusalKind.PERMISSION, "other_agency",
+        N_("Hồ sơ không thuộc cơ quan của bạn."))),
+    GuardSpec("agency_info_requested", _agency_info_requested, Refusal(
+        RefusalKind.CONDITION, "no_info_request",
+        N_("Cơ quan xử lý không có đề nghị bổ sung thông tin nào đang chờ trả lời."))),
 ]
 
 
@@ -190,6 +207,16 @@ TRANSITIONS = [
     Transition("return_not_competent", N_("Trả lại do không thuộc thẩm quyền"),
                ("forwarded", "in_progress"), "returned", AGENCY, schema=p.ReturnNotCompetentSchema,
                guards=("actor_in_case_agency",), outbox=("office.returned_by_agency",)),
+    # The agency asks the submitter for more information while it handles the case (QĐ 574
+    # Art. 10; domain §2). The case stays with the agency and the answer clock keeps running
+    # (the law suspends nothing); the reply is recorded on the case for the agency.
+    Transition("agency_request_info", N_("Đề nghị người gửi bổ sung thông tin"),
+               ("forwarded", "in_progress"), None, HANDLERS, schema=p.MessageSchema,
+               guards=("actor_in_case_agency",), outbox=("submitter.info_requested",)),
+    Transition("supply_info_to_agency", N_("Bổ sung thông tin cho cơ quan xử lý"), HANDLING, None,
+               SUBMITTER + HANDLERS, schema=p.SupplyInfoSchema,
+               guards=("own_case_if_submitter", "submitter_or_case_agency", "agency_info_requested"),
+               outbox=("agency.info_supplied",)),
     Transition("post_progress", N_("Cập nhật tiến độ xử lý"), HANDLING, None, HANDLERS,
                schema=p.MessageSchema, guards=("actor_in_case_agency",),
                outbox=("submitter.progress_update",)),

@@ -43,7 +43,7 @@ from .queries import case_list, visible_case
 BAD_CREDENTIALS = N_("Email hoặc mật khẩu không đúng.")
 THROTTLED = N_("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.")
 #: The triggers a submitter fires with their tracking token.
-SUBMITTER_TRIGGERS = ("withdraw", "supply_info")
+SUBMITTER_TRIGGERS = ("withdraw", "supply_info", "supply_info_to_agency")
 
 
 def _state_body(case: Feedback) -> tuple[dict, dict]:

@@ -90,6 +90,9 @@ class Feedback(db.Model):
     clock_setting_id: Mapped[int | None] = mapped_column(ForeignKey("clock_setting.id"))
     #: Working days the answer clock stood still while information was requested (if the settings pause).
     answer_paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set while the handling agency waits for the submitter's reply to its request for more
+    # information (trigger agency_request_info); only in the agency's handling states.
+    info_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     reject_reason_code: Mapped[str | None] = mapped_column(String(30))
     reject_guidance: Mapped[str | None] = mapped_column(Text)

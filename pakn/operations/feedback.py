@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows.calendar import TZ, to_local_date
 from workflows.engine import N_, Transition, TransitionRefused
 from workflows.glossary import REJECT_GUIDANCE
-from workflows.pakn import WORKFLOW
+from workflows.pakn import HANDLING, WORKFLOW
 
 from ..extensions import db
 from ..models import (
@@ -29,6 +29,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
+from ..richtext import RICH_TEXT_FIELDS, clean_html, plain_text
 from .clock import pause_clock, result_entry_check, resume_clock, set_visit_clock, start_case_clock
 from .errors import Conflict, InvalidPayload, StaleVersion, from_refusal
 
@@ -316,6 +317,12 @@ def _record_extension(case, payload, actor, ctx, now):
 
 def _draft_answer(case, payload, actor, ctx, now):
     latest = _latest_answer(case)
+    # Rich text is stored sanitized (pakn.richtext); a part left empty by it is refused.
+    payload = {k: clean_html(v) if k in RICH_TEXT_FIELDS and v else v for k, v in payload.items()}
+    empty = {k: [N_("Nội dung không còn gì sau khi loại bỏ mã không được phép.")]
+             for k in ("findings", "body") if not plain_text(payload[k])}
+    if empty:
+        raise InvalidPayload(empty)
     answer = Answer(feedback_id=case.id, revision=(latest.revision + 1) if latest else 1,
                     agency_id=case.agency_id, status="pending_approval", author_id=actor.user_id,
                     created_at=now, **payload)
@@ -379,6 +386,14 @@ def _request_info(case, payload, actor, ctx, now):
 def _supply_info(case, payload, actor, ctx, now):
     """Information arrived; a paused clock resumes and the due dates move by the paused working days."""
     return {**payload, **resume_clock(case, now)}
+def _agency_request_info(case, payload, actor, ctx, now):
+    case.info_requested_at = now
+    return {"message": payload["message"]}
+
+
+def _supply_info_to_agency(case, payload, actor, ctx, now):
+    case.info_requested_at = None
+    return {"message": payload["message"]}
 
 
 def _record_payload(case, payload, actor, ctx, now):
@@ -395,6 +410,8 @@ EFFECTS: dict[str, Effect] = {
     "forward": _forward,
     "accept": _accept,
     "return_not_competent": _return_not_competent,
+    "agency_request_info": _agency_request_info,
+    "supply_info_to_agency": _supply_info_to_agency,
     "post_progress": _record_payload,
     "record_extension": _record_extension,
     "draft_answer": _draft_answer,
@@ -440,6 +457,8 @@ def apply_transition(case: Feedback, trigger: str, actor, data: Payload | None =
     audit_data = EFFECTS[trigger](case, payload, actor, ctx, now)
     if transition.target is not None:
         case.state = transition.target
+    if case.state not in HANDLING:
+        case.info_requested_at = None  # a pending request of the agency ends with its handling
     case.updated_at = now  # also bumps the version when nothing else on the row changed
     _flush(case)
     if transition.target is not None:

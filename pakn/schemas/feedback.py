@@ -25,7 +25,8 @@ from .deadline import DeadlineSchema, case_deadlines
 #: internal extension record (an extension is not a promise to the submitter).
 INTERNAL_ACTIONS = frozenset({"draft_answer", "approve_answer", "send_back_draft", "record_extension"})
 #: Actions whose text is addressed to the submitter, and the audit data key holding it.
-ADDRESSED_TO_SUBMITTER = {"request_info": "message", "post_progress": "message", "reject": "guidance"}
+ADDRESSED_TO_SUBMITTER = {"request_info": "message", "agency_request_info": "message", "post_progress": "message",
+                          "reject": "guidance"}
 
 
 def case_events(case: Feedback) -> list[AuditEvent]:

@@ -1,0 +1,59 @@
+"""Progress updates once a case is overdue (TT 02/2017, QĐ 574: "07 ngày một lần").
+
+The rule as the portal applies it (days from ``CLOCK["progress_update_days"]``, default 7):
+
+* the legal answer clock is ``Feedback.answer_due_at`` (20 days from receipt); an internal
+  extension record does not move it (the law has no extension, only progress updates);
+* the first update is due when the answer becomes late, i.e. at ``answer_due_at``;
+* each later one is due ``progress_update_days`` calendar days after the previous update
+  (an update posted shortly before the deadline counts for its own period too):
+  ``next_due = max(answer_due_at, last_update + days)``;
+* it is required while the agency still handles the case (answer not yet submitted).
+
+The update itself is the workflow's ``post_progress`` transition, whose outbox row
+``submitter.progress_update`` carries it to the submitter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from workflows.pakn import HANDLING
+
+from ..extensions import db
+from ..models import AuditEvent, Feedback
+
+
+@dataclass(frozen=True)
+class ProgressStatus:
+    """Where a case stands with its progress updates."""
+
+    overdue: bool  # the answer is late
+    last_update_at: datetime | None
+    next_due_at: datetime  # when the next update is due (the answer deadline if none yet)
+    required: bool  # an update is due now
+
+    @property
+    def days(self) -> int:
+        return int(current_app.config["CLOCK"]["progress_update_days"])
+
+
+def last_progress_update(case: Feedback) -> datetime | None:
+    return db.session.scalar(select(func.max(AuditEvent.at)).where(
+        AuditEvent.feedback_id == case.id, AuditEvent.action == "post_progress"))
+
+
+def progress_status(case: Feedback, now: datetime) -> ProgressStatus | None:
+    """The case's progress-update status, or None when no update can be asked for
+    (not being handled by an agency, or no answer clock)."""
+    if case.state not in HANDLING or case.answer_due_at is None:
+        return None
+    days = int(current_app.config["CLOCK"]["progress_update_days"])
+    last = last_progress_update(case)
+    next_due = case.answer_due_at if last is None else max(case.answer_due_at, last + timedelta(days=days))
+    overdue = now > case.answer_due_at
+    return ProgressStatus(overdue=overdue, last_update_at=last, next_due_at=next_due,
+                          required=overdue and now >= next_due)

@@ -1,0 +1,159 @@
+"""The selects behind the agency portal, always built on :func:`pakn.access.visible_cases`.
+
+Every list, count, search and export starts from the user's visible cases, so an agency
+never reads a row of another agency: a case moved elsewhere (returned as not competent,
+forwarded again) drops out of every view at the next request.
+
+Inbox views (``view=``): what an agency works on, with the legal answer clock
+(``Feedback.answer_due_at``, which keeps running across returns) as the urgency:
+
+* ``open`` every case the agency is handling (the default);
+* ``new`` forwarded, not yet accepted; ``mine`` assigned to me and still open;
+* ``approval`` drafts waiting for the lead; ``returned`` answers the office returned;
+* ``info`` waiting for the submitter's reply to our request for more information;
+* ``due_soon`` open and due within ``AGENCY_DUE_SOON_DAYS``; ``overdue`` open and past due;
+* ``done`` answered (the office checks, notifies, publishes); ``all`` everything.
+
+Paging is keyset paging (no OFFSET): open views run by due date, oldest first; ``done``
+and ``all`` by receipt, newest first. The cursor is the last row's sort value and id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select
+
+from workflows.engine import N_
+from workflows.pakn import HANDLING
+
+from ..access import visible_cases
+from ..extensions import db
+from ..models import Answer, Feedback, User
+from ..text import like_pattern
+
+PAGE_SIZE = 25
+#: Largest export, rows (a CSV of one agency's cases; far above any agency's yearly volume).
+EXPORT_LIMIT = 10000
+
+
+def _latest_answer_status():
+    return (select(Answer.status).where(Answer.feedback_id == Feedback.id)
+            .order_by(Answer.revision.desc()).limit(1).scalar_subquery())
+
+
+def _open(q: Select, user: User, now: datetime) -> Select:
+    return q.where(Feedback.state.in_(HANDLING))
+
+
+def _due_soon(q: Select, user: User, now: datetime) -> Select:
+    horizon = now + timedelta(days=current_app.config["AGENCY_DUE_SOON_DAYS"])
+    return _open(q, user, now).where(Feedback.answer_due_at >= now, Feedback.answer_due_at < horizon)
+
+
+@dataclass(frozen=True)
+class View:
+    key: str
+    label: str
+    where: Callable[[Select, User, datetime], Select]
+    newest_first: bool = False  # False: by answer due date, oldest first
+
+
+VIEWS: dict[str, View] = {v.key: v for v in [
+    View("open", N_("Đang xử lý"), _open),
+    View("new", N_("Mới chuyển đến"), lambda q, u, now: q.where(Feedback.state == "forwarded")),
+    View("mine", N_("Giao cho tôi"), lambda q, u, now: _open(q, u, now).where(Feedback.assignee_id == u.id)),
+    View("due_soon", N_("Sắp đến hạn"), _due_soon),
+    View("overdue", N_("Quá hạn"), lambda q, u, now: _open(q, u, now).where(Feedback.answer_due_at < now)),
+    View("returned", N_("Văn phòng trả lại"),
+         lambda q, u, now: q.where(Feedback.state == "in_progress", _latest_answer_status() == "returned")),
+    View("approval", N_("Chờ lãnh đạo duyệt"),
+         lambda q, u, now: q.where(Feedback.state == "draft_pending_approval")),
+    View("info", N_("Chờ người gửi bổ sung"),
+         lambda q, u, now: _open(q, u, now).where(Feedback.info_requested_at.is_not(None))),
+    View("done", N_("Đã trả lời"), lambda q, u, now: q.where(Feedback.state.not_in(HANDLING)),
+         newest_first=True),
+    View("all", N_("Tất cả"), lambda q, u, now: q, newest_first=True),
+]}
+DEFAULT_VIEW = "open"
+
+
+def filtered(user: User, view: View, text: str | None, now: datetime) -> Select:
+    """The user's visible cases in ``view``, matching ``text`` (diacritics-insensitive)."""
+    query = view.where(visible_cases(user), user, now)
+    text = (text or "").strip()
+    if text:
+        query = query.where(Feedback.search_text.like(like_pattern(text), escape="\\"))
+    return query
+
+
+def _sort_column(view: View):
+    return Feedback.received_at if view.newest_first else Feedback.answer_due_at
+
+
+def ordered(query: Select, view: View) -> Select:
+    col = _sort_column(view)
+    if view.newest_first:
+        return query.order_by(col.desc(), Feedback.id.desc())
+    return query.order_by(col.asc(), Feedback.id.asc())
+
+
+class BadCursor(ValueError):
+    """The ``after`` parameter is not a cursor this portal made."""
+
+
+def encode_cursor(view: View, case: Feedback) -> str:
+    value = getattr(case, _sort_column(view).key)
+    return f"{value.isoformat()}_{case.id}"
+
+
+def decode_cursor(raw: str) -> tuple[datetime, int]:
+    instant, sep, ident = raw.rpartition("_")
+    try:
+        value = datetime.fromisoformat(instant)
+        if not sep or value.tzinfo is None:
+            raise ValueError
+        return value, int(ident)
+    except ValueError:
+        raise BadCursor(raw) from None
+
+
+def page(user: User, view: View, text: str | None, after: str | None, now: datetime
+         ) -> tuple[list[Feedback], str | None]:
+    """One page of the view after the cursor ``after``, and the cursor of the next page."""
+    query = ordered(filtered(user, view, text, now), view)
+    if after:
+        value, ident = decode_cursor(after)
+        col = _sort_column(view)
+        if view.newest_first:
+            query = query.where(or_(col < value, and_(col == value, Feedback.id < ident)))
+        else:
+            query = query.where(or_(col > value, and_(col == value, Feedback.id > ident)))
+    rows = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return rows, encode_cursor(view, rows[-1]) if more and rows else None
+
+
+def counts(user: User, text: str | None, now: datetime) -> dict[str, int]:
+    """How many cases each view holds (with the same search), in the user's scope only."""
+    result = {}
+    for key, view in VIEWS.items():
+        query = filtered(user, view, text, now).with_only_columns(func.count(Feedback.id)).order_by(None)
+        result[key] = db.session.scalar(query) or 0
+    return result
+
+
+def export_rows(user: User, view: View, text: str | None, now: datetime) -> list[Feedback]:
+    return list(db.session.scalars(ordered(filtered(user, view, text, now), view).limit(EXPORT_LIMIT)))
+
+
+def agency_officers(agency_id: int) -> list[User]:
+    """The active staff of an agency, by name: who a case may be assigned to."""
+    from workflows.glossary import AGENCY_ROLES
+
+    return list(db.session.scalars(
+        select(User).where(User.agency_id == agency_id, User.active.is_(True), User.role.in_(AGENCY_ROLES))
+        .order_by(User.full_name, User.id)))
