@@ -320,7 +320,7 @@ def test_the_portal_speaks_english_when_asked(app, world, make_case, english):
     code, _ = make_case("forwarded")
     officer = staff_client(app, "officer_a")
     html = officer.get("/agency/?lang=en").get_data(as_text=True)
-    assert "Case inbox" in html and "Newly forwarded" in html and "Hộp hồ sơ" not in html
+    assert "Inbox" in html and "Newly forwarded" in html and "Hộp hồ sơ" not in html
     page = officer.get(f"/agency/cases/{code}").get_data(as_text=True)
     assert "Ask the submitter for more information" in page and "Answer due to the submitter" in page
     officer.get("/agency/?lang=vi")
