@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from flask import abort
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..access import visible_cases

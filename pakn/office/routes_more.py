@@ -32,16 +32,6 @@ from .register import COLUMNS, as_xlsx, build_register
 
 
 # -- template helpers ---------------------------------------------------------------------------
-@bp.app_template_filter("localtime")
-def localtime(moment: datetime | None) -> str:
-    return moment.astimezone(TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
-
-
-@bp.app_template_filter("localdate")
-def localdate(moment: datetime | None) -> str:
-    return moment.astimezone(TZ).strftime("%d/%m/%Y") if moment else ""
-
-
 @bp.app_context_processor
 def _helpers():
     def coded_label(enum, code):

@@ -6,10 +6,9 @@ import hashlib
 import io
 import json
 import re
-from datetime import datetime
 
 from flask import (
-    Response, abort, current_app, flash, redirect, render_template, request, session, url_for,
+    Response, abort, current_app, redirect, render_template, request, session, url_for,
 )
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -45,16 +44,6 @@ def _no_store(response: Response) -> Response:
     if request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.app_template_filter("local_date")
-def local_date(value: datetime | None) -> str:
-    return value.astimezone(TZ).strftime("%d/%m/%Y") if value else ""
-
-
-@bp.app_template_filter("local_datetime")
-def local_datetime(value: datetime | None) -> str:
-    return value.astimezone(TZ).strftime("%H:%M %d/%m/%Y") if value else ""
 
 
 @bp.app_context_processor

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from . import errors, routes  # noqa: E402,F401
+from . import errors, filters, routes  # noqa: E402,F401
