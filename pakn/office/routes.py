@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import Agency, Answer, Attachment, AuditEvent, CaseAssignment, Feedback, SavedFilter, User
 from ..models.types import utcnow
 from ..operations import transaction
+from ..richtext import plain_text
 from ..schemas.action import refusal_message
 from . import bp
 from .actions import Outcome, assign, fire, stale_message
@@ -176,7 +177,7 @@ def case_context(case: Feedback, *, values: dict | None = None, errors: dict | N
         if t.trigger == "forward" and suggestions and suggestions.best_agency:
             start["agency"] = suggestions.best_agency.code
         if t.trigger == "publish":
-            redaction = proposal(case, latest_answer.body if latest_answer else None)
+            redaction = proposal(case, plain_text(latest_answer.body) if latest_answer else None)
             start.update({k: v[0] for k, v in redaction.items()})
         mine = t.trigger == open_trigger
         forms.append({"transition": t, "fields": build_fields(t.schema, case, values if mine else start,
