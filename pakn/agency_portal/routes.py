@@ -28,6 +28,7 @@ from ..operations import Conflict, Forbidden, InvalidPayload, StaleVersion, appl
 from ..richtext import rich
 from ..documents import document_attachment_ids
 from ..storage import send_attachment, store_upload, validate_uploads
+from ..schemas.action import refusal_message
 from ..schemas.base import action_label, coded_label, state_label
 from ..web.errors import translate_tree
 from . import bp
@@ -216,8 +217,7 @@ def _render_case(case: Feedback, failed: tuple[str, ActionForm] | None = None, e
 
 
 def _refusal_text(refusal) -> str:
-    params = {k: gettext(v) if isinstance(v, str) else v for k, v in refusal.params.items()}
-    return gettext(refusal.message, **params) if params else gettext(refusal.message)
+    return refusal_message(refusal)
 
 
 @bp.get("/cases/<code>")

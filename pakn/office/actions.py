@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Feedback
 from ..operations import InvalidPayload, OperationError, StaleVersion, apply_transition, transaction
 from ..operations.assignment import assign_clerk
+from ..schemas.action import refusal_message
 from .forms import field_errors
 
 
@@ -28,8 +29,7 @@ class Outcome:
 
 
 def error_message(err: OperationError) -> str:
-    params = {k: gettext(v) if isinstance(v, str) else v for k, v in err.params.items()}
-    return gettext(err.message, **params) if params else gettext(err.message)
+    return refusal_message(err)
 
 
 def stale_message(case: Feedback) -> str:

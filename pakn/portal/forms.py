@@ -49,3 +49,9 @@ class SubmissionForm(FlaskForm):
 class TrackForm(FlaskForm):
     code = StringField(_l("Mã PAKN"))
     contact = StringField(_l("Thư điện tử hoặc số điện thoại đã khai khi gửi"))
+
+
+class SupplyInfoForm(FlaskForm):
+    """The submitter's reply to a request for more information (from the office or the agency)."""
+
+    message = TextAreaField(_l("Thông tin bổ sung"))

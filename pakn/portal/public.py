@@ -185,6 +185,8 @@ PUBLIC_EVENTS = {
     "handle_in_office": N_("Văn phòng UBND tỉnh xử lý theo thẩm quyền"),
     "forward": N_("Đã chuyển xử lý đến cơ quan có thẩm quyền"),
     "accept": N_("Cơ quan đã nhận xử lý"),
+    "agency_request_info": N_("Cơ quan xử lý đề nghị người gửi bổ sung thông tin"),
+    "supply_info_to_agency": N_("Người gửi đã bổ sung thông tin cho cơ quan xử lý"),
     "return_not_competent": N_("Đang phân loại lại để chuyển đúng cơ quan có thẩm quyền"),
     "post_progress": N_("Cập nhật tiến độ xử lý"),
     "submit_answer": N_("Cơ quan đã có văn bản trả lời"),
@@ -194,7 +196,7 @@ PUBLIC_EVENTS = {
     "withdraw": N_("Người gửi đã rút phản ánh, kiến nghị"),
 }
 #: Actions whose message is addressed to the submitter and is shown with the event.
-MESSAGE_TO_SUBMITTER = {"request_info": "message", "post_progress": "message"}
+MESSAGE_TO_SUBMITTER = {"request_info": "message", "agency_request_info": "message", "post_progress": "message"}
 
 
 def public_timeline(case: Feedback) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import json
 import re
 
 from flask import (
-    Response, abort, current_app, redirect, render_template, request, session, url_for,
+    Response, abort, current_app, flash, redirect, render_template, request, session, url_for,
 )
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -17,17 +17,24 @@ from sqlalchemy.exc import IntegrityError
 
 from workflows.calendar import TZ
 from workflows.glossary import Kind, Subject
+from workflows.pakn import WORKFLOW
 from workflows.payloads import SubmissionSchema
 
 from ..extensions import csrf, db
 from ..models import Feedback, Field
 from ..models.types import utcnow
-from ..operations import InvalidPayload, SubmitterActor, find_by_tracking, open_visit, receive_feedback, transaction
+from ..operations import (
+    InvalidPayload, OperationError, SubmitterActor, apply_transition, find_by_tracking, open_visit, receive_feedback,
+    transaction,
+)
+from ..schemas.action import refusal_message
 from . import attachments, bp, idempotency, public
-from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, TrackForm
+from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
 #: Pages that show or accept personal data: never cached by the browser or a proxy.
-PRIVATE_ENDPOINTS = {"portal.submit", "portal.receipt", "portal.track", "portal.status"}
+PRIVATE_ENDPOINTS = {"portal.submit", "portal.receipt", "portal.track", "portal.status", "portal.supply_info"}
+#: The submitter's replies to a request for more information: to the office, or to the agency.
+REPLY_TRIGGERS = ("supply_info", "supply_info_to_agency")
 _PHONE_STRIP = re.compile(r"[\s.\-()]")
 _LIMIT_MSG = re.compile(r"^(Tối đa|Tối thiểu) (\d+) ký tự\.$")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -298,9 +305,50 @@ def status(code: str):
     case = db.session.scalar(select(Feedback).where(Feedback.code == code))
     if case is None or case.id not in session.get("tracked", []):
         return redirect(url_for("portal.track", code=code[:30]), code=303)
-    visit = open_visit(case)
+    return _render_status(case, SupplyInfoForm())
+
+
+def _reply_trigger(case: Feedback) -> str | None:
+    """The reply the engine lets the submitter send now, if a request for information is open."""
+    actor = SubmitterActor(case_id=case.id)
+    for trigger in REPLY_TRIGGERS:
+        if WORKFLOW.refusal(case, trigger, actor, None) is None:
+            return trigger
+    return None
+
+
+def _render_status(case: Feedback, form: SupplyInfoForm, errors: dict | None = None, status: int = 200):
+    errors = errors or {}
+    summary = [(name, m) for name in ("_form", "message") for m in errors.get(name, [])]
     return render_template("portal/status.html", case=case, timeline=public.public_timeline(case),
-                           visit=visit, answer=public.delivered_answer(case))
+                           visit=open_visit(case), answer=public.delivered_answer(case),
+                           reply_trigger=_reply_trigger(case), form=form, errors=errors,
+                           summary=summary), status
+
+
+@bp.route("/tra-cuu/<code>/bo-sung", methods=["POST"])
+def supply_info(code: str):
+    """The submitter answers a request for more information, from the status page."""
+    case = db.session.scalar(select(Feedback).where(Feedback.code == _clean(code, 30)))
+    if case is None or case.id not in session.get("tracked", []):
+        abort(404)
+    form = SupplyInfoForm()
+    trigger = _reply_trigger(case)
+    if not form.validate_on_submit() or trigger is None:
+        message = (_("Phiên làm việc đã hết hạn. Vui lòng gửi lại.") if trigger
+                   else _("Hồ sơ hiện không chờ bổ sung thông tin."))
+        return _render_status(case, form, {"_form": [message]}, 409 if trigger is None else 400)
+    try:
+        with transaction():
+            apply_transition(case, trigger, SubmitterActor(case_id=case.id),
+                             {"message": form.message.data or ""})
+    except InvalidPayload as err:
+        errors = {name: [_message(m) for m in msgs] for name, msgs in err.fields.items()}
+        return _render_status(case, form, errors, 422)
+    except OperationError as err:
+        return _render_status(case, form, {"_form": [refusal_message(err)]}, err.status)
+    flash(_("Đã gửi thông tin bổ sung. Cảm ơn bạn."), "success")
+    return redirect(url_for("portal.status", code=case.code), code=303)
 
 
 # -- published answers ------------------------------------------------------------------------

@@ -84,7 +84,8 @@ def describe_payload(schema_cls: type[Schema] | None) -> dict[str, Any]:
 
 
 def refusal_message(refusal: Refusal) -> str:
-    """The refusal's message translated, with its (also translated) parameters filled in."""
+    """The message of an engine refusal or an operations error (anything with ``message`` and
+    ``params``) in the request's language, its parameters (labels: msgids too) translated."""
     params = {k: gettext(v) if isinstance(v, str) else v for k, v in refusal.params.items()}
     return gettext(refusal.message, **params) if params else gettext(refusal.message)
 

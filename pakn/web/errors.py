@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from workflows.engine import N_
 
 from ..operations import InvalidPayload, OperationError, StaleVersion
+from ..schemas.action import refusal_message
 from . import bp
 
 # Vietnamese messages for the HTTP errors people meet.
@@ -58,9 +59,7 @@ def error_response(status: int, code: str | None = None, message: str | None = N
 
 @bp.app_errorhandler(OperationError)
 def _operation_error(err: OperationError):
-    # Parameters are often labels (state, action names): msgids themselves.
-    params = {k: gettext(v) if isinstance(v, str) else v for k, v in err.params.items()}
-    message = gettext(err.message, **params) if params else gettext(err.message)
+    message = refusal_message(err)  # parameters are often labels (state, action names): msgids too
     extra = {}
     if isinstance(err, StaleVersion):
         extra = {"current_version": err.current_version, "current_state": err.current_state}
