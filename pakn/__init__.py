@@ -72,6 +72,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
 
+    import notifications
+
+    notifications.init_app(app)  # after-commit relay, the staff bell, /notifications, /admin/outbox
+
     from .cli import pakn_cli
 
     app.cli.add_command(pakn_cli)

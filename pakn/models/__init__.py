@@ -5,9 +5,11 @@ from .api_token import ApiToken
 from .attachment import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarOverlay
+from .delivery import Delivery
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
+from .notification import Notification
 from .outbox import OutboxMessage
 from .plan import Plan, PlanTask
 from .stage_visit import StageVisit
@@ -18,3 +20,4 @@ __all__ = [
     "Feedback", "FeedbackCounter", "Field", "LoginAttempt", "OutboxMessage", "Plan", "PlanTask",
     "StageVisit", "User",
 ]
+__all__ += ["Delivery", "Notification"]

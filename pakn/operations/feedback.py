@@ -29,6 +29,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
+from ..sealing import seal
 from .clock import stage_deadline
 from .errors import Conflict, InvalidPayload, StaleVersion, from_refusal
 
@@ -208,7 +209,9 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     _enter_stage(case, received_at, trigger, restart=False, from_state=None)
     event = _audit(case, trigger, actor, None, {"channel": channel, "code": case.code}, now)
     _flush(case)
-    _write_outbox(case, transition, event, {"trigger": trigger}, None)
+    # The receipt must carry the tracking link, but only the token's hash is stored: the token
+    # travels sealed (encrypted) in the receipt's payload and is erased once sent (pakn.sealing).
+    _write_outbox(case, transition, event, {"trigger": trigger, "tracking_sealed": seal(token)}, None)
     _flush(case)
     return case, token
 
