@@ -31,7 +31,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 
 from pakn.extensions import db
 from pakn.models import AuditEvent, Delivery, Feedback, Notification, OutboxMessage
@@ -103,9 +103,8 @@ def _claim(outbox_id: int, now: datetime) -> bool:
 
 def _expand(row: OutboxMessage, case: Feedback | None) -> None:
     """First claim: one delivery per channel and address, one notification per staff member."""
-    already = db.session.scalar(select(Delivery.id).where(Delivery.outbox_id == row.id).limit(1))
-    if already is not None or db.session.scalar(
-            select(Notification.id).where(Notification.outbox_id == row.id).limit(1)) is not None:
+    if db.session.scalar(select(or_(exists().where(Delivery.outbox_id == row.id),
+                                    exists().where(Notification.outbox_id == row.id)))):
         return
     who = recipients.resolve(row, case)
     for address, user_id in who.emails:
@@ -132,6 +131,9 @@ def _flag(row: OutboxMessage, case: Feedback | None, reason: str, code: int | No
 def _deliver(outbox_id: int) -> str:
     config = current_app.config
     now = utcnow()
+    # This job's own session: after each commit keep the loaded rows instead of re-reading them
+    # (the claim makes this job the only writer of the row and its deliveries).
+    db.session().expire_on_commit = False
     if not _claim(outbox_id, now):
         db.session.rollback()
         return "not due or already done"
@@ -180,7 +182,8 @@ def _deliver(outbox_id: int) -> str:
                     delivery.attempts += 1
                     sms.send(delivery.address, messages.sms_text(rendered, ctx), delivery.message_id)
                 delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
-                db.session.commit()
+                if delivery is not todo[-1]:
+                    db.session.commit()  # the last one is committed with the row's outcome
             except TemporaryFailure as exc:
                 db.session.rollback()
                 delivery.status, delivery.last_error = "failed", str(exc)[:2000]

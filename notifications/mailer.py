@@ -10,6 +10,7 @@ taken, so it is not sent again automatically (see :mod:`notifications.jobs`).
 """
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import socket
@@ -29,8 +30,13 @@ def _classify(code: int, reply: bytes | str, stage: str) -> Exception:
     return TemporaryFailure(message, code)
 
 
+#: Open connections kept between jobs of the same worker process (keyed by server and process):
+#: a worker sending many messages does not pay for connect, greeting, EHLO and QUIT each time.
+_idle: dict[tuple, smtplib.SMTP] = {}
+
+
 class Mailer:
-    """One SMTP connection, opened on first use and reused for the messages of a job."""
+    """An SMTP connection, taken from this process's idle one or opened on first use."""
 
     def __init__(self, config) -> None:
         self.host = config["SMTP_HOST"]
@@ -40,7 +46,11 @@ class Mailer:
         self.password = config["SMTP_PASSWORD"]
         self.timeout = config["SMTP_TIMEOUT"]
         self.sender = parseaddr(config["MAIL_SENDER"])[1]
-        self._conn: smtplib.SMTP | None = None
+        # The EHLO name: the sender's domain, never socket.getfqdn() (a DNS lookup per connection).
+        self.helo = self.sender.rpartition("@")[2] or "localhost"
+        self._key = (self.host, self.port, self.security, self.username, os.getpid())
+        self._conn: smtplib.SMTP | None = _idle.pop(self._key, None)
+        self._reused = self._conn is not None
 
     @property
     def configured(self) -> bool:
@@ -49,10 +59,10 @@ class Mailer:
     def _connect(self) -> smtplib.SMTP:
         try:
             if self.security == "ssl":
-                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                conn = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.helo, timeout=self.timeout,
                                         context=ssl.create_default_context())
             else:
-                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                conn = smtplib.SMTP(self.host, self.port, local_hostname=self.helo, timeout=self.timeout)
             conn.ehlo()
             if self.security == "starttls":
                 conn.starttls(context=ssl.create_default_context())
@@ -68,11 +78,16 @@ class Mailer:
         return conn
 
     def close(self) -> None:
+        """Keep a healthy connection for this process's next job (the server may drop it;
+        :meth:`send` then reconnects)."""
         if self._conn is not None:
-            try:
-                self._conn.quit()
-            except (OSError, smtplib.SMTPException):
-                self._conn.close()
+            stale = _idle.pop(self._key, None)
+            if stale is not None:
+                try:
+                    stale.close()
+                except OSError:
+                    pass
+            _idle[self._key] = self._conn
             self._conn = None
 
     def _drop(self) -> None:
@@ -86,11 +101,19 @@ class Mailer:
     def send(self, msg: EmailMessage, recipient: str, before_final_dot: Callable[[], None]) -> None:
         """Send ``msg`` to ``recipient``; raise TemporaryFailure or PermanentFailure."""
         if self._conn is None:
-            self._conn = self._connect()
+            self._conn, self._reused = self._connect(), False
         conn = self._conn
         dot_sent = False
         try:
-            code, reply = conn.mail(self.sender)
+            try:
+                code, reply = conn.mail(self.sender)
+            except (OSError, smtplib.SMTPServerDisconnected):
+                if not self._reused:
+                    raise
+                self._drop()  # the kept connection timed out on the server: open a new one
+                self._conn, self._reused = self._connect(), False
+                conn = self._conn
+                code, reply = conn.mail(self.sender)
             if code != 250:
                 raise _classify(code, reply, "MAIL FROM")
             code, reply = conn.rcpt(recipient)

@@ -116,12 +116,14 @@ def relay_ids(app: Flask, ids: list[int]) -> int:
 
 
 # -- periodic ------------------------------------------------------------------------------
-def due_rows(now: datetime, limit: int = 5000) -> list[tuple[int, str]]:
+def due_rows(now: datetime, after_id: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
+    """The next ``limit`` undelivered, due rows with an id above ``after_id`` (keyset paging)."""
     config = current_app.config
     stale = now - timedelta(seconds=config["NOTIFY_CLAIM_TIMEOUT"])
     return list(db.session.execute(
         select(OutboxMessage.id, OutboxMessage.status)
-        .where(or_(OutboxMessage.status == "pending",
+        .where(OutboxMessage.id > after_id,
+               or_(OutboxMessage.status == "pending",
                    and_(OutboxMessage.status == "failed", OutboxMessage.available_at <= now),
                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale)))
         .order_by(OutboxMessage.id).limit(limit)).tuples())
@@ -134,27 +136,34 @@ def relay_pending(now: datetime | None = None) -> int:
     left alone; any other (no job: Redis lost it; or a job that died) is enqueued again.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    rows = due_rows(now or utcnow())
-    db.session.rollback()  # end the read transaction before delivering
-    if not rows:
-        return 0
+    now = now or utcnow()
+    done, after_id = 0, 0
+    while True:
+        rows = due_rows(now, after_id)
+        db.session.rollback()  # end the read transaction before delivering
+        if not rows:
+            return done
+        after_id = rows[-1][0]
+        done += _hand_over(app, rows)
+
+
+def _hand_over(app: Flask, rows: list[tuple[int, str]]) -> int:
     if not app.config.get("REDIS_URL"):
         return relay_ids(app, [i for i, _ in rows])
     from rq.job import Job, JobStatus
 
     q = queue(app)
-    conn = redis_connection(app)
     waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-    existing = Job.fetch_many([jobs.job_id(i) for i, _ in rows], connection=conn)
+    existing = Job.fetch_many([jobs.job_id(i) for i, _ in rows], connection=redis_connection(app))
     done = 0
     for (outbox_id, status), job in zip(rows, existing):
         if job is not None and status != "sending":
             try:
-                if job.get_status(refresh=False) in waiting or (
-                        job.get_status(refresh=False) == JobStatus.STARTED and status == "pending"):
-                    continue
-            except Exception:
-                pass
+                state = job.get_status(refresh=False)
+            except Exception:  # an unreadable job hash: enqueue anew
+                state = None
+            if state in waiting or (state == JobStatus.STARTED and status == "pending"):
+                continue  # its job is still coming
         enqueue(q, outbox_id, app.config)
         done += 1
     return done

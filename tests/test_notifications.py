@@ -24,6 +24,7 @@ from pakn.scenarios import DRAFT, SUBMISSION
 
 from .conftest import csrf_token
 from .notify_support import SmsGatewayServer, SmtpSink, free_port
+from .test_web import compiled_catalogs, english  # noqa: F401 (fixtures)
 
 SUBMITTER = SUBMISSION["submitter_email"]
 
@@ -107,6 +108,15 @@ def test_receipt_carries_code_and_a_working_tracking_link_and_the_token_is_erase
 
 
 def test_each_workflow_message_arrives_with_the_right_text(ctx, world, notify):
+    run_workflow_and_check_mails(world, notify, wait=lambda: None)
+
+
+def run_workflow_and_check_mails(world, notify, wait):
+    """Drive one case through every message-writing step, then check each mail's text.
+
+    ``wait()`` returns once every outbox row is delivered (immediately in-process; with RQ
+    workers it polls). Shared with tests/test_notifications_workers.py.
+    """
     clerk, officer, lead = world.user("clerk"), world.user("officer_a"), world.user("lead_a")
     with transaction():
         db.session.get(type(clerk.agency), world.agency_a).email = "vanthu@sxd.vinhlong.test"
@@ -136,6 +146,8 @@ def test_each_workflow_message_arrives_with_the_right_text(ctx, world, notify):
     act(code, "publish", clerk, {"public_title": "Thời hạn cấp giấy phép xây dựng",
                                  "public_summary": "Tóm tắt công khai.", "public_answer": DRAFT["body"]})
 
+    wait()
+    db.session.expire_all()
     assert {r.status for r in rows()} == {"sent"}, [(r.kind, r.status, r.last_error) for r in rows()]
     mine = notify.to(SUBMITTER)
     assert "Số biên nhận hồ sơ" not in "".join(subject(m) for m in mine)
@@ -424,3 +436,23 @@ def test_a_dead_redis_never_fails_the_submission(app, world, client, monkeypatch
         assert [(r.kind, r.status) for r in rows()] == [("submitter.receipt", "pending")]
     login_page = client.get("/auth/login")
     assert login_page.status_code == 200
+
+
+def test_relay_command_sends_what_is_pending(ctx, world, notify, runner, app, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFY_AFTER_COMMIT", False)  # as if Redis had been down at commit
+    with transaction():
+        receive_feedback(SUBMISSION, SubmitterActor())
+    assert not notify.messages
+    monkeypatch.setitem(app.config, "DIGEST_HOUR", 24)  # no digests in this pass
+    result = runner.invoke(args=["pakn", "relay", "--once"])
+    assert result.exit_code == 0 and "rows handed over: 1" in result.output
+    assert len(notify.to(SUBMITTER)) == 1
+    assert "rows handed over: 0" in runner.invoke(args=["pakn", "relay", "--once"]).output
+
+
+def test_notification_pages_in_english(app, english, world, notify, client, login, make_case):
+    make_case("forwarded")
+    login("officer_a")
+    page = client.get("/notifications?lang=en").get_data(as_text=True)
+    assert "New feedback forwarded to your agency" in page and "Mark all as read" in page
+    assert "You have 1 unread notification." in page

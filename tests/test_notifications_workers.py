@@ -11,7 +11,7 @@ import os
 import pytest
 from redis import Redis
 from rq.job import Job
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from notifications.jobs import job_id
 from notifications.relay import relay_pending
@@ -44,7 +44,9 @@ def workers(app, sink, redis_server, tmp_path, monkeypatch, world):
     settings = {"NOTIFY_AFTER_COMMIT": True, "REDIS_URL": redis_server.url, "NOTIFY_QUEUE": QUEUE,
                 "SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port, "SMTP_SECURITY": "none",
                 "NOTIFY_RETRY_BASE": 1, "NOTIFY_RETRY_CAP": 2, "NOTIFY_CLAIM_TIMEOUT": 3,
-                "NOTIFY_MAX_ATTEMPTS": 5, "SMS_GATEWAY_URL": ""}
+                "NOTIFY_MAX_ATTEMPTS": 5, "SMS_GATEWAY_URL": "", "PUBLIC_BASE_URL": "https://pakn.vinhlong.test",
+                "TRACKING_URL": "https://pakn.vinhlong.test/tra-cuu",
+                "MAIL_SENDER": "PAKN Vĩnh Long <no-reply@vinhlong.test>"}
     for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAKN_TEST_")}
@@ -54,6 +56,8 @@ def workers(app, sink, redis_server, tmp_path, monkeypatch, world):
         "PAKN_NOTIFY_QUEUE": QUEUE, "PAKN_SMTP_HOST": "127.0.0.1", "PAKN_SMTP_PORT": str(sink.port),
         "PAKN_NOTIFY_RETRY_BASE": "1", "PAKN_NOTIFY_RETRY_CAP": "2", "PAKN_NOTIFY_CLAIM_TIMEOUT": "3",
         "PAKN_NOTIFY_MAX_ATTEMPTS": "5", "PYTHONPATH": str(ROOT),
+        "PAKN_PUBLIC_BASE_URL": settings["PUBLIC_BASE_URL"], "PAKN_TRACKING_URL": settings["TRACKING_URL"],
+        "PAKN_MAIL_SENDER": settings["MAIL_SENDER"],
     })
     pool = Workers(env, redis_server.url, QUEUE, tmp_path)
     yield pool
@@ -163,3 +167,20 @@ def test_smtp_550_is_dead_and_not_retried(app, client, sink, workers, redis_serv
     with app.app_context():
         assert relay_pending() == 0
     assert sink.rcpt_attempts == 1 and not sink.messages
+
+
+
+def test_every_workflow_message_arrives_with_the_right_text_through_a_worker(app, world, sink, workers):
+    from .test_notifications import run_workflow_and_check_mails
+
+    workers.start()  # one worker: the messages are sent in the order they were written
+
+    def unsent() -> int:
+        count = db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                  .where(OutboxMessage.status != "sent"))
+        db.session.rollback()  # see the worker's commits on the next poll
+        return count
+
+    with app.app_context():
+        run_workflow_and_check_mails(world, sink, lambda: wait_until(lambda: unsent() == 0, "every row sent",
+                                                                     timeout=180, every=0.2))
