@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pakn.extensions import db
-from pakn.models import Agency, Feedback, OutboxMessage, StageVisit
+from pakn.models import Agency, Feedback, OutboxMessage, StageVisit, User
 from pakn.models.types import utcnow
 from workflows.calendar import TZ
 from workflows.pakn import WORKFLOW
@@ -95,6 +95,9 @@ def write_digests(day: date | None = None, now: datetime | None = None) -> int:
         select(Agency).where(Agency.id.in_(select(StageVisit.agency_id).where(StageVisit.finished_at.is_(None))),
                              Agency.is_office.is_(False)).order_by(Agency.id))
     for agency in agencies:
+        if not agency.email and db.session.scalar(
+                select(User.id).where(User.agency_id == agency.id, User.active.is_(True)).limit(1)) is None:
+            continue  # nobody to read it: an agency without accounts gets its cases by e-mail only
         written += _add_once(f"agency.daily_digest:{agency.id}:{day.isoformat()}", kind="agency.daily_digest",
                              recipient_kind="agency", recipient_agency_id=agency.id,
                              payload={"date": day.isoformat()})

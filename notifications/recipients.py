@@ -69,7 +69,7 @@ def resolve(row: OutboxMessage, case: Feedback | None) -> Recipients:
             staff = _staff(agency, AGENCY_ROLES, Role.AGENCY_LEAD.value, lead_only)
         for user in staff:
             out.add_user(user)
-        if not lead_only:
+        if not lead_only or not staff:  # a lead's message goes to the agency's address when it has no accounts
             out.add_email(agency.email)
     elif row.recipient_kind == "user":
         user = db.session.get(User, row.recipient_user_id) if row.recipient_user_id else None
