@@ -34,5 +34,14 @@ def job_app() -> Flask:
 
 
 def preload() -> Flask:
-    """Build the app in a worker's main process, so work horses fork it ready-made."""
-    return job_app()
+    """Build the app in a worker's main process, so work horses fork it ready-made: mappers
+    configured and every e-mail template compiled (a forked horse starts from the parent's
+    memory; anything it builds itself is lost when it exits)."""
+    from sqlalchemy.orm import configure_mappers
+
+    app = job_app()
+    configure_mappers()
+    env = app.jinja_env
+    for name in env.list_templates(filter_func=lambda n: n.startswith("emails/")):
+        env.get_template(name)
+    return app
