@@ -88,6 +88,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(agency_bp)  # /agency
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
 
+    import notifications
+
+    notifications.init_app(app)  # after-commit relay, the staff bell, /notifications, /admin/outbox
+
     from .cli import pakn_cli
 
     app.cli.add_command(pakn_cli)

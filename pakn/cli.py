@@ -104,3 +104,42 @@ def purge_uploads_command(older_than_hours: int) -> None:
 
     for path in purge_orphan_files(timedelta(hours=older_than_hours)):
         click.echo(f"removed {path}")
+
+
+@pakn_cli.command("relay")
+@click.option("--once", is_flag=True, help="One pass, then exit (for cron or a systemd timer).")
+@click.option("--interval", type=int, default=None, help="Seconds between passes (default PAKN_RELAY_INTERVAL).")
+def relay_command(once: bool, interval: int | None) -> None:
+    """Re-send undelivered notifications and write the daily digests (Redis is never the record)."""
+    import time
+
+    from flask import current_app
+
+    from notifications.relay import relay_once
+
+    interval = interval or current_app.config["RELAY_INTERVAL"]
+    while True:
+        try:
+            result = relay_once()
+            click.echo(f"digests written: {result['digests']}; rows handed over: {result['relayed']}")
+        except Exception as exc:  # Redis or the database down: try again next pass
+            db.session.rollback()
+            click.echo(f"relay pass failed: {exc.__class__.__name__}: {exc}", err=True)
+            if once:
+                raise SystemExit(1)
+        if once:
+            return
+        time.sleep(interval)
+
+
+@pakn_cli.command("digests")
+@click.option("--date", "day", help="Local date YYYY-MM-DD (default: today).")
+def digests_command(day: str | None) -> None:
+    """Write the day's office overdue digest and agency daily digests (once per day)."""
+    from datetime import date
+
+    from notifications.digests import write_digests
+
+    with transaction():
+        written = write_digests(date.fromisoformat(day) if day else None)
+    click.echo(f"digests written: {written}")

@@ -151,6 +151,42 @@ class Config:
         self.REPORT_AGENCY_DUE_DAY = _env_int("PAKN_REPORT_AGENCY_DUE_DAY", 25)
         self.REPORT_OFFICE_DUE_DAY = _env_int("PAKN_REPORT_OFFICE_DUE_DAY", 30)
 
+        # -- notifications (issue 7): outbox relay, RQ jobs, e-mail, SMS, in-app ---------------
+        #: SMTP server for e-mail; empty = e-mail not configured (deliveries are recorded as skipped).
+        self.SMTP_HOST = os.environ.get("PAKN_SMTP_HOST", "")
+        self.SMTP_PORT = _env_int("PAKN_SMTP_PORT", 25)
+        #: "none", "starttls" (usually port 587) or "ssl" (implicit TLS, usually port 465).
+        self.SMTP_SECURITY = os.environ.get("PAKN_SMTP_SECURITY", "none")
+        self.SMTP_USERNAME = os.environ.get("PAKN_SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = os.environ.get("PAKN_SMTP_PASSWORD", "")
+        #: Seconds before an SMTP or SMS gateway call is abandoned (then retried).
+        self.SMTP_TIMEOUT = _env_int("PAKN_SMTP_TIMEOUT", 30)
+        #: From: of every e-mail; its domain also names the Message-IDs.
+        self.MAIL_SENDER = os.environ.get("PAKN_MAIL_SENDER", "PAKN <no-reply@pakn.local>")
+        #: SMS gateway: a JSON POST {"to", "text", "message_id"} with "Authorization: Bearer <token>";
+        #: empty URL = SMS not configured (deliveries are recorded as skipped).
+        self.SMS_GATEWAY_URL = os.environ.get("PAKN_SMS_GATEWAY_URL", "")
+        self.SMS_GATEWAY_TOKEN = os.environ.get("PAKN_SMS_GATEWAY_TOKEN", "")
+        #: SMS to submitters: "fallback" (only when there is no e-mail), "always" (both) or "never".
+        self.SUBMITTER_SMS = os.environ.get("PAKN_SUBMITTER_SMS", "fallback")
+        #: The public tracking page; links are <url>?ma=<code>[&token=<token>].
+        self.TRACKING_URL = os.environ.get("PAKN_TRACKING_URL", self.PUBLIC_BASE_URL.rstrip("/") + "/tra-cuu")
+        #: Run the relay right after each commit that wrote outbox rows (off only in the test suite,
+        #: so that tests of other areas see their rows pending).
+        self.NOTIFY_AFTER_COMMIT = _env_bool("PAKN_NOTIFY_AFTER_COMMIT", True)
+        #: RQ queue of the delivery jobs.
+        self.NOTIFY_QUEUE = os.environ.get("PAKN_NOTIFY_QUEUE", "notifications")
+        #: Attempts before a row is given up (dead); backoff base and cap, seconds (capped doubling).
+        self.NOTIFY_MAX_ATTEMPTS = _env_int("PAKN_NOTIFY_MAX_ATTEMPTS", 8)
+        self.NOTIFY_RETRY_BASE = _env_int("PAKN_NOTIFY_RETRY_BASE", 30)
+        self.NOTIFY_RETRY_CAP = _env_int("PAKN_NOTIFY_RETRY_CAP", 3600)
+        #: A row claimed ("sending") longer ago than this is taken as abandoned (worker killed).
+        self.NOTIFY_CLAIM_TIMEOUT = _env_int("PAKN_NOTIFY_CLAIM_TIMEOUT", 300)
+        #: Seconds between two passes of `flask pakn relay`.
+        self.RELAY_INTERVAL = _env_int("PAKN_RELAY_INTERVAL", 30)
+        #: Local hour (Asia/Ho_Chi_Minh) from which the relay writes the day's digests.
+        self.DIGEST_HOUR = _env_int("PAKN_DIGEST_HOUR", 7)
+
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             # Survive a database restart without a 500 per pooled connection.

@@ -54,6 +54,8 @@ def app(request, tmp_path_factory):
         "REDIS_URL": REDIS_URL,
         "UPLOAD_FOLDER": str(tmp / "uploads"),
         "API_MAX_JSON_BYTES": 64 * 1024,
+        # Outbox rows stay pending unless a test turns delivery on (tests/test_notifications*.py).
+        "NOTIFY_AFTER_COMMIT": False,
     })
     app.config["BACKEND"] = request.param
     with app.app_context():

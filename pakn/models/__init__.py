@@ -9,11 +9,13 @@ from .calendar import CalendarOverlay
 from .case_assignment import CaseAssignment
 from .clock_setting import ClockSetting
 from .deadline_notice import DeadlineNotice
+from .delivery import Delivery
 from .document import DOCUMENT_KINDS, GeneratedDocument
 from .document_register import DocumentRegister
 from .feedback import Feedback, FeedbackCounter
 from .field import Field
 from .login_attempt import LoginAttempt
+from .notification import Notification
 from .outbox import OutboxMessage
 from .plan import Plan, PlanImport, PlanTask, PlanTaskUnit
 from .report_filing import ReportFiling
@@ -30,3 +32,4 @@ __all__ = [
     "OutboxMessage", "Plan", "PlanImport", "PlanTask", "PlanTaskUnit", "ReportFiling", "RoutingRule",
     "SavedFilter", "StageVisit", "SubmissionKey", "User",
 ]
+__all__ += ["Delivery", "Notification"]

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import JSONType, UTCDateTime, utcnow
 
-OUTBOX_STATUSES = ("pending", "sent", "failed", "dead")
+#: pending → sending (claimed by a job) → sent; failed = retried at ``available_at``; dead = given up.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
 RECIPIENT_KINDS = ("submitter", "agency", "office", "user")
 
 
@@ -29,6 +30,10 @@ class OutboxMessage(db.Model):
                         name="recipient_known"),
         Index("ix_outbox_pending", "available_at",
               sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        # What the relay re-sends and the admin page lists: rows not yet sent, by status.
+        Index("ix_outbox_unsent", "status", "available_at",
+              sqlite_where=text("status <> 'sent'"), postgresql_where=text("status <> 'sent'")),
+        CheckConstraint("status <> 'sending' OR claimed_at IS NOT NULL", name="sending_claimed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,3 +50,7 @@ class OutboxMessage(db.Model):
     available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: When a delivery job claimed the row (status "sending"); stale claims are retried.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Unique key of rows that must exist once (e.g. a day's digest); None for ordinary rows.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)

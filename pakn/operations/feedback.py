@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from ..richtext import RICH_TEXT_FIELDS, clean_html, plain_text
+from ..sealing import seal
 from .clock import pause_clock, result_entry_check, resume_clock, set_visit_clock, start_case_clock
 from .errors import Conflict, InvalidPayload, StaleVersion, from_refusal
 
@@ -207,7 +208,9 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     _enter_stage(case, received_at, trigger, restart=False, from_state=None)
     event = _audit(case, trigger, actor, None, {"channel": channel, "code": case.code}, now)
     _flush(case)
-    _write_outbox(case, transition, event, {"trigger": trigger}, None)
+    # The receipt must carry the tracking link, but only the token's hash is stored: the token
+    # travels sealed (encrypted) in the receipt's payload and is erased once sent (pakn.sealing).
+    _write_outbox(case, transition, event, {"trigger": trigger, "tracking_sealed": seal(token)}, None)
     _flush(case)
     return case, token
 

@@ -1,0 +1,159 @@
+"""The text of each message: Jinja templates under ``templates/emails/``, text and HTML twins.
+
+``emails/<kind>.txt`` holds the subject (block ``subject``) and the plain-text body;
+``emails/<kind>.html`` the HTML body. Both get the same context, built here from the case as
+it is now (the outbox payload carries only ids and small facts). Links: the submitter's
+receipt carries the tracking link with its token (the token is unsealed from the payload,
+see :mod:`pakn.sealing`); later messages link to the tracking page with the case code, and
+the submitter looks the case up with the code and the token from the receipt.
+"""
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app
+from sqlalchemy import select
+
+from pakn.extensions import db
+from pakn.models import Agency, Answer, Feedback, OutboxMessage, StageVisit, User
+from pakn.sealing import unseal
+from workflows.calendar import TZ
+from workflows.glossary import AnswerOutcome, RejectReason
+from workflows.pakn import WORKFLOW
+
+from . import digests
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def tracking_link(code: str, token: str | None = None) -> str:
+    """The public tracking page for ``code``; with the token only while it is known (receipt)."""
+    params = {"ma": code, **({"token": token} if token else {})}
+    return f"{current_app.config['TRACKING_URL']}?{urlencode(params)}"
+
+
+def staff_link(case: Feedback | None, recipient_kind: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if case is None:
+        return f"{base}/notifications"
+    area = "office" if recipient_kind == "office" else "agency"
+    return f"{base}/{area}/cases/{case.code}"
+
+
+def local_date(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return value.astimezone(TZ).strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _latest_answer(case: Feedback) -> Answer | None:
+    return db.session.scalar(select(Answer).where(Answer.feedback_id == case.id)
+                             .order_by(Answer.revision.desc()).limit(1))
+
+
+def context_for(row: OutboxMessage, case: Feedback | None) -> dict[str, Any]:
+    """Everything a template may show, re-read from the database now."""
+    payload = dict(row.payload or {})
+    agency = db.session.get(Agency, row.recipient_agency_id) if row.recipient_agency_id else None
+    ctx: dict[str, Any] = {
+        "kind": row.kind, "payload": payload, "case": case, "agency": agency,
+        "province": current_app.config["PROVINCE_NAME"], "local_date": local_date,
+        "staff_link": staff_link(case, row.recipient_kind),
+        "notifications_link": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications",
+    }
+    if case is not None:
+        token = unseal(payload.get("tracking_sealed")) if row.kind == "submitter.receipt" else None
+        ctx.update({
+            "code": case.code, "title": case.title, "state_label": WORKFLOW.states[case.state].label,
+            "tracking_link": tracking_link(case.code, token), "has_token_link": token is not None,
+            "tracking_page": current_app.config["TRACKING_URL"],
+            "received_on": local_date(case.received_at), "answer_due_on": local_date(case.answer_due_at),
+            "case_agency": case.agency, "field_name": case.field.name if case.field else None,
+        })
+        if case.reject_reason_code:
+            ctx["reject_reason"] = RejectReason(case.reject_reason_code).label
+            ctx["reject_guidance"] = case.reject_guidance
+        if case.duplicate_of is not None:
+            ctx["duplicate_code"] = case.duplicate_of.code
+        answer = _latest_answer(case)
+        if answer is not None:
+            ctx["answer"] = answer
+            ctx["answer_outcome"] = AnswerOutcome(answer.outcome).label
+    if payload.get("agency"):  # e.g. the agency that returned a case
+        ctx["from_agency"] = db.session.scalar(select(Agency.name).where(Agency.code == payload["agency"]))
+    if payload.get("suggested_agency"):
+        ctx["suggested_agency"] = db.session.scalar(
+            select(Agency.name).where(Agency.code == payload["suggested_agency"]))
+    if row.recipient_user_id:
+        ctx["user"] = db.session.get(User, row.recipient_user_id)
+    if payload.get("visit_id"):
+        visit = db.session.get(StageVisit, payload["visit_id"])
+        ctx["visit"] = visit
+        if visit is not None:
+            ctx["stage_label"] = WORKFLOW.stages[visit.stage].label
+            ctx["due_on"] = local_date(visit.extended_due_at or visit.due_at)
+    if payload.get("due_at") and "due_on" not in ctx:
+        ctx["due_on"] = local_date(payload["due_at"])
+    if row.kind == "office.overdue_digest":
+        ctx["digest"] = digests.overdue_rows(payload.get("date"))
+        ctx["digest_date"] = local_date(payload.get("date"))
+    elif row.kind == "agency.daily_digest":
+        ctx["digest"] = digests.agency_rows(row.recipient_agency_id, payload.get("date"))
+        ctx["digest_date"] = local_date(payload.get("date"))
+    return ctx
+
+
+def render(kind: str, ctx: dict[str, Any]) -> Rendered:
+    env = current_app.jinja_env
+    text_tpl = env.get_template(f"emails/{kind}.txt")
+    subject = "".join(text_tpl.blocks["subject"](text_tpl.new_context(dict(ctx))))
+    subject = " ".join(subject.split())  # one line: no header injection through a title
+    return Rendered(subject=subject, text=text_tpl.render(ctx).strip() + "\n",
+                    html=env.get_template(f"emails/{kind}.html").render(ctx))
+
+
+def message_id(outbox_id: int, channel: str, address: str) -> str:
+    """Stable per outbox row and recipient: a resend carries the same Message-ID."""
+    import hashlib
+
+    domain = parseaddr(current_app.config["MAIL_SENDER"])[1].rpartition("@")[2] or "pakn.local"
+    digest = hashlib.sha256(f"{channel}:{address.lower()}".encode()).hexdigest()[:12]
+    return f"<pakn.outbox-{outbox_id}.{digest}@{domain}>"
+
+
+def email_message(rendered: Rendered, to: str, msg_id: str) -> EmailMessage:
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = rendered.subject
+    msg["From"] = current_app.config["MAIL_SENDER"]
+    msg["To"] = to
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = msg_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(rendered.text, cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    return msg
+
+
+def sms_text(rendered: Rendered, ctx: dict[str, Any]) -> str:
+    link = ctx.get("tracking_link") or ""
+    return f"{rendered.subject} {link}".strip()

@@ -1,0 +1,183 @@
+"""The relay: moves outbox rows to RQ after commit, or runs them in-process; re-sends later.
+
+After-commit: a session hook collects the ids of the outbox rows each flush inserts; when
+the transaction commits, they are enqueued (``REDIS_URL`` set) with job id ``outbox-<id>``,
+or delivered in-process (no ``REDIS_URL``: the embedded default). The operations layer keeps
+its single commit; nothing here can fail it: an enqueue error is logged and the rows stay
+``pending`` in the database.
+
+Periodic: :func:`relay_pending` (``flask pakn relay``, a loop, or ``--once``) re-sends every
+row that is still pending (Redis was down at commit, or restarted empty), failed and due, or
+``sending`` with a stale claim (a killed worker). Redis is never the system of record.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import and_, event, or_, select
+
+from pakn.extensions import db
+from pakn.models import OutboxMessage
+from pakn.models.types import utcnow
+
+from . import jobs
+
+log = logging.getLogger("pakn.notifications")
+_KEY = "pakn_new_outbox_ids"
+_installed = False
+
+
+# -- after commit --------------------------------------------------------------------------
+def install() -> None:
+    """Listen on Flask-SQLAlchemy sessions (once per process)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(FlaskSession, "after_flush", _collect)
+    event.listen(FlaskSession, "after_commit", _after_commit)
+    event.listen(FlaskSession, "after_soft_rollback", _forget)
+    _installed = True
+
+
+def _collect(session, flush_context) -> None:
+    ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
+    if ids:
+        session.info.setdefault(_KEY, []).extend(ids)
+
+
+def _forget(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction rolled back
+        session.info.pop(_KEY, None)
+
+
+def _after_commit(session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the rows are not committed yet
+        return
+    ids = session.info.pop(_KEY, None)
+    if not ids or not has_app_context():
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("NOTIFY_AFTER_COMMIT", True):
+        return
+    try:
+        relay_ids(app, ids)
+    except Exception:  # never fail the request that committed: the periodic relay re-sends
+        log.exception("relay after commit failed; %d outbox rows stay pending", len(ids))
+
+
+# -- Redis ---------------------------------------------------------------------------------
+def redis_connection(app: Flask):
+    from redis import Redis
+
+    cache = app.extensions.setdefault("pakn_redis", {})
+    url = app.config["REDIS_URL"]
+    if url not in cache:
+        cache[url] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return cache[url]
+
+
+def queue(app: Flask):
+    from rq import Queue
+
+    return Queue(app.config["NOTIFY_QUEUE"], connection=redis_connection(app))
+
+
+def retry_policy(config):
+    from rq import Retry
+
+    tries = max(config["NOTIFY_MAX_ATTEMPTS"] - 1, 1)
+    return Retry(max=tries, interval=[jobs.backoff(n, config) for n in range(1, tries + 1)])
+
+
+def enqueue(q, outbox_id: int, config) -> None:
+    q.enqueue(jobs.deliver, outbox_id, job_id=jobs.job_id(outbox_id), retry=retry_policy(config),
+              job_timeout=max(config["SMTP_TIMEOUT"] * 4, 60), result_ttl=600, failure_ttl=7 * 86400,
+              description=f"deliver outbox row {outbox_id}")
+
+
+def relay_ids(app: Flask, ids: list[int]) -> int:
+    """Hand these rows over now; returns how many were handed over."""
+    if app.config.get("REDIS_URL"):
+        q = queue(app)
+        done = 0
+        for outbox_id in ids:
+            enqueue(q, outbox_id, app.config)  # a Redis error propagates: the rest stays pending
+            done += 1
+        return done
+    for outbox_id in ids:
+        try:
+            jobs.deliver(outbox_id)
+        except Exception as exc:  # recorded on the row; retried by the periodic relay
+            log.info("in-process delivery of outbox row %s: %s", outbox_id, exc)
+    return len(ids)
+
+
+# -- periodic ------------------------------------------------------------------------------
+def due_rows(now: datetime, after_id: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
+    """The next ``limit`` undelivered, due rows with an id above ``after_id`` (keyset paging)."""
+    config = current_app.config
+    stale = now - timedelta(seconds=config["NOTIFY_CLAIM_TIMEOUT"])
+    return list(db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.status)
+        .where(OutboxMessage.id > after_id,
+               or_(OutboxMessage.status == "pending",
+                   and_(OutboxMessage.status == "failed", OutboxMessage.available_at <= now),
+                   and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale)))
+        .order_by(OutboxMessage.id).limit(limit)).tuples())
+
+
+def relay_pending(now: datetime | None = None) -> int:
+    """Re-send what the database says is undelivered and due. Returns how many were handed over.
+
+    With Redis, a row whose job is still waiting in Redis (queued, scheduled for a retry) is
+    left alone; any other (no job: Redis lost it; or a job that died) is enqueued again.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    now = now or utcnow()
+    done, after_id = 0, 0
+    while True:
+        rows = due_rows(now, after_id)
+        db.session.rollback()  # end the read transaction before delivering
+        if not rows:
+            return done
+        after_id = rows[-1][0]
+        done += _hand_over(app, rows)
+
+
+def _hand_over(app: Flask, rows: list[tuple[int, str]]) -> int:
+    if not app.config.get("REDIS_URL"):
+        return relay_ids(app, [i for i, _ in rows])
+    from rq.job import Job, JobStatus
+
+    q = queue(app)
+    waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+    existing = Job.fetch_many([jobs.job_id(i) for i, _ in rows], connection=redis_connection(app))
+    done = 0
+    for (outbox_id, status), job in zip(rows, existing):
+        if job is not None and status != "sending":
+            try:
+                state = job.get_status(refresh=False)
+            except Exception:  # an unreadable job hash: enqueue anew
+                state = None
+            if state in waiting or (state == JobStatus.STARTED and status == "pending"):
+                continue  # its job is still coming
+        enqueue(q, outbox_id, app.config)
+        done += 1
+    return done
+
+
+def relay_once(now: datetime | None = None, digests: bool = True) -> dict:
+    """One pass of ``flask pakn relay``: the day's digests when due, then the re-send."""
+    from pakn.operations import transaction
+
+    from .digests import digest_due, write_digests
+
+    now = now or utcnow()
+    written = 0
+    if digests and digest_due(now, current_app.config["DIGEST_HOUR"]):
+        with transaction():
+            written = write_digests(now=now)
+    return {"digests": written, "relayed": relay_pending(now)}
