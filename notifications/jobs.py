@@ -161,13 +161,14 @@ def _deliver(outbox_id: int) -> str:
             if rendered is None:
                 ctx = messages.context_for(row, case)
                 rendered = messages.render(row.kind, ctx)
+                files = messages.attached_files(row)
             try:
                 if delivery.channel == "email":
                     if not mailer.configured:
                         delivery.status, delivery.last_error = "skipped", "SMTP not configured"
                         db.session.commit()
                         continue
-                    msg = messages.email_message(rendered, delivery.address, delivery.message_id)
+                    msg = messages.email_message(rendered, delivery.address, delivery.message_id, files)
 
                     def handed_over(d=delivery):
                         d.status, d.handed_over_at, d.attempts = "handed_over", utcnow(), d.attempts + 1

@@ -39,6 +39,7 @@ LABELS: dict[str, str] = {
     "office.answer_submitted": N_("Cơ quan đã gửi văn bản trả lời"),
     "agency.answer_returned": N_("Văn phòng trả lại kết quả để xử lý lại"),
     "agency.withdrawn": N_("Người gửi đã rút PAKN"),
+    "agency.info_supplied": N_("Người gửi đã bổ sung thông tin cho cơ quan"),
     "agency.reminder": N_("Nhắc hạn xử lý PAKN"),
     "agency.escalation": N_("PAKN quá hạn xử lý"),
     "office.escalation": N_("PAKN quá hạn xử lý"),

@@ -15,14 +15,15 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import current_app
 from sqlalchemy import select
 
 from pakn.extensions import db
-from pakn.models import Agency, Answer, Feedback, OutboxMessage, StageVisit, User
+from pakn.models import Agency, Answer, Attachment, Feedback, OutboxMessage, StageVisit, User
 from pakn.sealing import unseal
+from pakn.storage import attachment_path
 from workflows.calendar import TZ
 from workflows.glossary import AnswerOutcome, RejectReason
 from workflows.pakn import WORKFLOW
@@ -38,9 +39,13 @@ class Rendered:
 
 
 def tracking_link(code: str, token: str | None = None) -> str:
-    """The public tracking page for ``code``; with the token only while it is known (receipt)."""
-    params = {"ma": code, **({"token": token} if token else {})}
-    return f"{current_app.config['TRACKING_URL']}?{urlencode(params)}"
+    """The portal's tracking page for ``code``: with the token (receipt only, while it is known)
+    the link opens the case's status directly (/tra-cuu/<code>?token=…); without it, the look-up
+    form with the code filled in, asking for the e-mail or phone given (/tra-cuu?code=…)."""
+    base = current_app.config["TRACKING_URL"].rstrip("/")
+    if token:
+        return f"{base}/{quote(code)}?{urlencode({'token': token})}"
+    return f"{base}?{urlencode({'code': code})}"
 
 
 def staff_link(case: Feedback | None, recipient_kind: str) -> str:
@@ -141,7 +146,29 @@ def message_id(outbox_id: int, channel: str, address: str) -> str:
     return f"<pakn.outbox-{outbox_id}.{digest}@{domain}>"
 
 
-def email_message(rendered: Rendered, to: str, msg_id: str) -> EmailMessage:
+#: Kinds whose e-mail carries documents named in the outbox payload (attachment ids of the case):
+#: the agency receives the forwarding document (văn bản chuyển xử lý) with the notice.
+ATTACHED_DOCUMENTS = {"agency.forwarded": ("pdf_attachment_id", "docx_attachment_id")}
+
+
+def attached_files(row: OutboxMessage) -> list[tuple[str, str, bytes]]:
+    """(file name, content type, bytes) of the documents this message carries. A file the disk
+    lost is left out (the message still links to the case, where staff find the document)."""
+    files = []
+    for key in ATTACHED_DOCUMENTS.get(row.kind, ()):
+        attachment = db.session.get(Attachment, (row.payload or {}).get(key) or 0)
+        if attachment is None or attachment.feedback_id != row.feedback_id:
+            continue
+        try:
+            files.append((attachment.original_name, attachment.content_type,
+                          attachment_path(attachment).read_bytes()))
+        except (OSError, ValueError) as exc:
+            current_app.logger.warning("outbox %s: document %s not attached: %s", row.id, attachment.id, exc)
+    return files
+
+
+def email_message(rendered: Rendered, to: str, msg_id: str,
+                  files: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["Subject"] = rendered.subject
     msg["From"] = current_app.config["MAIL_SENDER"]
@@ -151,6 +178,9 @@ def email_message(rendered: Rendered, to: str, msg_id: str) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(rendered.text, cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    for name, content_type, data in files:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=name)
     return msg
 
 

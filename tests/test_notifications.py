@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from flask import current_app
 import time_machine
 from sqlalchemy import func, select
 
@@ -20,7 +21,7 @@ from pakn.extensions import db
 from pakn.models import AuditEvent, Delivery, Feedback, Notification, OutboxMessage, StageVisit, User
 from pakn.models.types import utcnow
 from pakn.operations import SubmitterActor, apply_transition, find_by_tracking, receive_feedback, transaction
-from pakn.scenarios import DRAFT, SUBMISSION
+from pakn.scenarios import DRAFT, SUBMISSION, forward_to
 
 from .conftest import csrf_token
 from .notify_support import SmsGatewayServer, SmtpSink, free_port
@@ -96,10 +97,15 @@ def test_receipt_carries_code_and_a_working_tracking_link_and_the_token_is_erase
     text, html = notify.text(msg), notify.html(msg)
     assert "Xác nhận đã tiếp nhận phản ánh, kiến nghị" in subject(msg)
     assert case.code in text and SUBMISSION["title"] in text and case.code in html
-    link = re.search(r"https://pakn\.vinhlong\.test/tra-cuu\?\S+", text).group(0)
-    params = parse_qs(urlparse(link).query)
-    assert params["ma"] == [case.code]
-    assert find_by_tracking(case.code, params["token"][0]) is not None  # the link opens the case
+    link = re.search(r"https://pakn\.vinhlong\.test/tra-cuu/\S+", text).group(0)
+    url = urlparse(link)
+    assert url.path == f"/tra-cuu/{case.code}"
+    assert find_by_tracking(case.code, parse_qs(url.query)["token"][0]) is not None
+    # The link opens the submitter's status page on the portal.
+    browser = current_app.test_client()
+    opened = browser.get(f"{url.path}?{url.query}")
+    assert opened.status_code == 303 and opened.headers["Location"].endswith(f"/tra-cuu/{case.code}")
+    assert case.code in browser.get(opened.headers["Location"]).get_data(as_text=True)
     assert msg["Message-ID"].startswith(f"<pakn.outbox-{rows()[0].id}.")
     assert "Vĩnh Long" in str(msg["From"])
     row = rows("submitter.receipt")[0]
@@ -222,6 +228,37 @@ def test_withdrawal_after_forwarding_tells_the_agency(ctx, world, notify, make_c
     assert "Người gửi đề nghị rút." in notify.text(one(notify.to("officer_a@pakn.test"), "đã rút"))
 
 
+def test_an_agencys_request_for_information_and_the_reply_reach_the_right_people(ctx, world, notify, make_case):
+    code, _ = make_case("in_progress")
+    act(code, "agency_request_info", world.user("officer_a"), {"message": "Đề nghị cung cấp số biên nhận."})
+    request = notify.text(one(notify.to(SUBMITTER), "Đề nghị bổ sung thông tin"))
+    assert "Sở Xây dựng đề nghị" in request and "Đề nghị cung cấp số biên nhận." in request
+    assert f"tra-cuu?code={code}" in request  # the look-up page, where the reply form is
+    act(code, "supply_info_to_agency", SubmitterActor(case_id=db.session.scalar(
+        select(Feedback.id).where(Feedback.code == code))), {"message": "Biên nhận số 123/BN ngày 02/11/2026."})
+    told = one(notify.to("officer_a@pakn.test"), "bổ sung thông tin cho cơ quan")
+    assert code in notify.text(told) and f"/agency/cases/{code}" in notify.text(told)
+
+
+def test_the_forwarding_notice_carries_the_forwarding_document(ctx, app, world, notify, make_case, tmp_path,
+                                                                monkeypatch):
+    from pakn.office.documents import attach_forwarding_document
+
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
+    code, _ = make_case("received")
+    with transaction():
+        case = db.session.scalar(select(Feedback).where(Feedback.code == code))
+        apply_transition(case, "forward", world.user("clerk"), forward_to("SXD", "xay_dung"))
+        document = attach_forwarding_document(case, world.user("clerk"))
+        reference = document.reference
+    mail = one(notify.to("officer_a@pakn.test"), re.escape(code))
+    files = {part.get_filename(): part.get_content_type() for part in mail.iter_attachments()}
+    assert sorted(files.values()) == ["application/pdf",
+                                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+    pdf = next(part for part in mail.iter_attachments() if part.get_content_type() == "application/pdf")
+    assert pdf.get_content().startswith(b"%PDF") and reference
+
+
 # -- idempotence and failures --------------------------------------------------------------
 def test_a_job_run_twice_sends_once(ctx, world, notify, monkeypatch, app):
     monkeypatch.setitem(app.config, "NOTIFY_AFTER_COMMIT", False)
@@ -329,7 +366,7 @@ def test_sms_gateway_gets_json_with_token_retries_5xx_and_stops_on_4xx(ctx, worl
         assert first["json"] == second["json"]  # same message_id: the gateway can drop a repeat
         assert second["auth"] == "Bearer sms-secret" and second["type"].startswith("application/json")
         assert second["json"]["to"] == "+84912345678"
-        assert case.code in second["json"]["text"] and "tra-cuu?ma=" in second["json"]["text"]
+        assert case.code in second["json"]["text"] and f"tra-cuu/{case.code}?token=" in second["json"]["text"]
         assert not notify.messages  # no e-mail on file: SMS only
 
         gateway.statuses = [400]
