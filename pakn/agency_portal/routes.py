@@ -31,6 +31,7 @@ from ..storage import send_attachment, store_upload, validate_uploads
 from ..schemas.action import refusal_message
 from ..schemas.base import action_label, coded_label, state_label
 from ..web.errors import translate_tree
+from ..web.filters import localdate
 from . import bp
 from .documents import submit_with_document, visible_documents
 from .forms import FORMS, ActionForm, DraftForm, SubmitForm
@@ -60,8 +61,6 @@ def _visible_case(code: str) -> Feedback:
 
 
 # -- template helpers ------------------------------------------------------------------------
-def _local(instant: datetime | None, pattern: str = "%d/%m/%Y %H:%M") -> str:
-    return instant.astimezone(TZ).strftime(pattern) if instant is not None else ""
 
 
 #: Statuses of an answer revision (pakn.models.answer.ANSWER_STATUSES), as people read them.
@@ -74,7 +73,7 @@ ANSWER_STATUS_LABELS = {
 
 @bp.context_processor
 def _helpers():
-    return {"fmt_dt": _local, "fmt_date": lambda i: _local(i, "%d/%m/%Y"), "rich": rich,
+    return {"rich": rich,
             "state_label": state_label, "action_label": action_label,
             "outcome_label": lambda code: coded_label(AnswerOutcome, code), "views": VIEWS,
             "answer_status": lambda s: gettext(ANSWER_STATUS_LABELS[s]) if s in ANSWER_STATUS_LABELS else s,
@@ -135,7 +134,7 @@ def export():
         overdue = case.state in HANDLING and case.answer_due_at is not None and case.answer_due_at < now
         writer.writerow([_csv_cell(v) for v in (
             case.code, case.title, state_label(case.state), case.field.name if case.field else "",
-            _local(case.received_at, "%d/%m/%Y"), _local(case.answer_due_at, "%d/%m/%Y"),
+            localdate(case.received_at), localdate(case.answer_due_at),
             gettext("Có") if overdue else "", case.assignee.full_name if case.assignee else "")])
     name = f"pakn-{view.key}-{now.astimezone(TZ).strftime('%Y%m%d')}.csv"
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
