@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -63,6 +66,14 @@ def live_server(app, browser):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+def click_and_load(driver, element) -> None:
+    """Click something that loads a new page, and wait until the old page is gone (a click
+    returns as soon as the navigation starts; reading the page then may see the old one)."""
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old_page))
 
 
 def phone(driver, height: int = PHONE[1]) -> None:
@@ -117,7 +128,7 @@ def test_submit_with_attachment_receipt_track_and_find_an_answer(app, browser, l
     b.find_element(By.ID, "subject-0").click()
     fill(b, {"title": "Chậm cấp giấy phép xây dựng nhà ở",
              "content": "Tôi nộp hồ sơ xin giấy phép xây dựng nhà ở riêng lẻ đã 30 ngày chưa có kết quả."})
-    b.find_element(By.CSS_SELECTOR, "button[value=similar]").click()
+    click_and_load(b, b.find_element(By.CSS_SELECTOR, "button[value=similar]"))
     similar = b.find_element(By.ID, "similar")
     assert "Thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ" in similar.text
     assert b.find_element(By.ID, "title").get_attribute("value") == "Chậm cấp giấy phép xây dựng nhà ở"
@@ -126,7 +137,7 @@ def test_submit_with_attachment_receipt_track_and_find_an_answer(app, browser, l
              "submitter_phone": "0903 123 456", "submitter_email": "hoa.pham@example.com"})
     b.find_element(By.ID, "attachments").send_keys(str(photo))
     b.find_element(By.ID, "declaration").click()
-    b.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
+    click_and_load(b, b.find_element(By.CSS_SELECTOR, "button[value=submit]"))
 
     assert "Đã gửi thành công" in b.find_element(By.TAG_NAME, "h1").text
     code = b.find_element(By.CSS_SELECTOR, ".code-big .code").text
@@ -144,7 +155,7 @@ def test_submit_with_attachment_receipt_track_and_find_an_answer(app, browser, l
     b.delete_all_cookies()
     b.get(live_server + "/tra-cuu")
     fill(b, {"code": code, "contact": "hoa.pham@example.com"})
-    b.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click_and_load(b, b.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert code in b.find_element(By.TAG_NAME, "h1").text
     assert "Đã tiếp nhận" in b.find_element(By.CSS_SELECTOR, ".badge").text
     assert "Đã tiếp nhận phản ánh, kiến nghị" in b.find_element(By.CSS_SELECTOR, "ol.timeline").text
@@ -158,10 +169,10 @@ def test_submit_with_attachment_receipt_track_and_find_an_answer(app, browser, l
     # A published answer, searched for without diacritics.
     b.get(live_server + "/tra-loi")
     fill(b, {"q": "giay phep xay dung"})
-    b.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    click_and_load(b, b.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
     assert "1 kết quả" in b.find_element(By.CSS_SELECTOR, "p.count").text
     shot(b, "4-answers")
-    b.find_element(By.LINK_TEXT, "Thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ").click()
+    click_and_load(b, b.find_element(By.LINK_TEXT, "Thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ"))
     assert b.find_element(By.TAG_NAME, "h1").text == "Thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ"
     assert "15 ngày" in b.find_element(By.CSS_SELECTOR, "article").text
     shot(b, "5-answer")
@@ -209,7 +220,9 @@ def test_keyboard_only_submission(app, browser, live_server, world):
         pytest.fail(f"never reached the submit button: {order}")
     assert "website" not in order  # the honeypot is never in the tab order
     assert order.index("title") < order.index("content") < order.index("submitter_name") < order.index("declaration")
-    assert "Đã gửi thành công" in b.find_element(By.TAG_NAME, "h1").text
+    # ENTER returns as the navigation starts: wait for the receipt rather than read the old page.
+    WebDriverWait(b, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "Đã gửi thành công" in d.find_element(By.TAG_NAME, "h1").text)
     with app.app_context():
         case = db.session.scalar(select(Feedback))
         assert case.title == values["title"] and case.subject == "quy_dinh"
@@ -220,7 +233,7 @@ def test_errors_are_announced_at_the_top_and_link_to_their_fields(browser, live_
     b.get(live_server + "/gop-y")
     fill(b, {"title": "Tiêu đề đủ dài", "content": "   ", "submitter_name": "Lê Na",
              "submitter_address": "Số 1 đường A, phường B", "submitter_email": "sai-dia-chi"})
-    b.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
+    click_and_load(b, b.find_element(By.CSS_SELECTOR, "button[value=submit]"))
     summary = b.find_element(By.CSS_SELECTOR, ".error-summary")
     assert b.switch_to.active_element == summary  # focus moves to the summary (autofocus, no script)
     assert "Không được để trống." in summary.text and "Cần đánh dấu ô cam đoan để gửi." in summary.text
