@@ -153,6 +153,28 @@ def test_needs_information_pauses_the_clock_when_the_settings_say_so(app, make_c
         assert "tạm dừng 3 ngày làm việc" in visit.explanation["explanation"]
 
 
+@pytest.mark.parametrize("pausing", [True, False])
+def test_an_agencys_request_for_information_follows_the_same_pause_setting(app, make_case, world, pausing):
+    if pausing:
+        with app.app_context():
+            _pausing_settings()
+    with time_machine.travel(local(2026, 3, 2), tick=False), app.app_context():  # Monday
+        code, _ = make_case("in_progress")
+        with transaction():
+            apply_transition(case_by_code(code), "agency_request_info", world.user("officer_a"),
+                             {"message": "Đề nghị cung cấp số biên nhận hồ sơ."})
+    with time_machine.travel(local(2026, 3, 5), tick=False), app.app_context(), transaction():  # Thursday
+        apply_transition(case_by_code(code), "supply_info_to_agency", world.user("officer_a"),
+                         {"message": "Biên nhận số 123/BN."})
+    with app.app_context():
+        case = case_by_code(code)
+        # Received Mon 2/3: due Sun 22/3 → Mon 23/3; paused Tue 3, Wed 4, Thu 5 → 3 working days later.
+        assert case.answer_due_at == (end_of_day(2026, 3, 26) if pausing else end_of_day(2026, 3, 23))
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.feedback_id == case.id,
+                                                           AuditEvent.action == "supply_info_to_agency"))
+        assert event.data.get("paused_working_days") == (3 if pausing else None)
+
+
 def test_needs_information_does_not_pause_by_default(app, make_case, world):
     with time_machine.travel(local(2026, 3, 2), tick=False):
         code, _ = make_case("needs_info")

@@ -390,13 +390,16 @@ def _supply_info(case, payload, actor, ctx, now):
     """Information arrived; a paused clock resumes and the due dates move by the paused working days."""
     return {**payload, **resume_clock(case, now)}
 def _agency_request_info(case, payload, actor, ctx, now):
+    """The agency asks the submitter for information; like the office's request, the clock
+    pauses only if the settings in force say so (domain: NEEDS_INFO)."""
     case.info_requested_at = now
-    return {"message": payload["message"]}
+    return {"message": payload["message"], **pause_clock(case, now)}
 
 
 def _supply_info_to_agency(case, payload, actor, ctx, now):
+    """The reply arrived; a paused clock resumes and the due dates move by the paused working days."""
     case.info_requested_at = None
-    return {"message": payload["message"]}
+    return {"message": payload["message"], **resume_clock(case, now)}
 
 
 def _record_payload(case, payload, actor, ctx, now):
