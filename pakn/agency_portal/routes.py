@@ -25,7 +25,6 @@ from ..extensions import db, login_manager
 from ..models import Agency, Answer, Attachment, AuditEvent, Feedback
 from ..models.types import utcnow
 from ..operations import Conflict, Forbidden, InvalidPayload, StaleVersion, apply_transition, transaction
-from ..richtext import rich
 from ..documents import document_attachment_ids
 from ..storage import send_attachment, store_upload, validate_uploads
 from ..schemas.action import refusal_message
@@ -73,8 +72,7 @@ ANSWER_STATUS_LABELS = {
 
 @bp.context_processor
 def _helpers():
-    return {"rich": rich,
-            "state_label": state_label, "action_label": action_label,
+    return {"state_label": state_label, "action_label": action_label,
             "outcome_label": lambda code: coded_label(AnswerOutcome, code), "views": VIEWS,
             "answer_status": lambda s: gettext(ANSWER_STATUS_LABELS[s]) if s in ANSWER_STATUS_LABELS else s,
             "stage_labels": {k: s.label for k, s in WORKFLOW.stages.items()}}

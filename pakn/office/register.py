@@ -15,6 +15,7 @@ from workflows.glossary import AnswerOutcome, Channel, Kind, RejectReason, Subje
 
 from ..extensions import db
 from ..models import Answer, AuditEvent, Feedback
+from ..web.filters import localdate, localtime
 
 COLUMNS = [
     N_("STT"), N_("Mã PAKN"), N_("Ngày giờ tiếp nhận"), N_("Kênh"), N_("Người gửi (tên, tổ chức)"),
@@ -28,10 +29,7 @@ MAX_ROWS = 20000
 
 
 def _local(moment: datetime | None, with_time: bool = False) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(TZ)
-    return local.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+    return localtime(moment) if with_time else localdate(moment)
 
 
 def _label(enum, code: str | None) -> str:
