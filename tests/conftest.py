@@ -172,12 +172,12 @@ def make_case(app, world):
 
 @pytest.fixture
 def api_token(app, world):
-    """``api_token("clerk")`` → headers with a bearer token for that user."""
+    """``api_token("clerk", scopes=("read",))`` → headers with a bearer token for that user."""
     from pakn.auth.tokens import issue_token
 
-    def headers(key: str) -> dict:
+    def headers(key: str, scopes: tuple[str, ...] = ("read", "write")) -> dict:
         with app.app_context(), transaction():
-            raw, _ = issue_token(world.user(key))
+            raw, _ = issue_token(world.user(key), scopes=scopes)
         return {"Authorization": f"Bearer {raw}"}
     return headers
 

@@ -534,3 +534,19 @@ def test_using_an_api_token_records_when_it_was_last_used(app, client, world, ap
     with app.app_context():
         used = db.session.scalar(select(ApiToken.last_used_at))
     assert used is not None and utcnow() - used < timedelta(minutes=1)
+
+
+def test_a_token_acts_only_within_its_scopes(app, client, world, api_token, make_case):
+    code, _ = make_case("received")
+    reader = api_token("clerk", scopes=("read",))
+    assert detail(client, reader, code)["state"] == "received"
+    refused = act(client, reader, code, "forward", forward_to("SXD", "xay_dung"), 1)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "insufficient_scope"
+    assert 'scope="write"' in refused.headers["WWW-Authenticate"]
+    assert "không được cấp quyền" in refused.get_json()["error"]["message"]
+    assert db_case(app, code)["state"] == "received"
+
+    open311_only = api_token("clerk", scopes=("open311",))
+    assert client.get(f"{API}/cases/{code}", headers=open311_only).status_code == 403
+    ok(act(client, api_token("clerk"), code, "forward", forward_to("SXD", "xay_dung"), 1), "forwarded")

@@ -13,11 +13,12 @@ from flask_login import current_user
 
 from workflows.engine import N_
 
-from ..auth.tokens import user_for_token
+from ..auth.tokens import token_for
 from ..models import User
 from .errors import ApiError
 
 LOGIN_REQUIRED = N_("Cần đăng nhập.")
+INSUFFICIENT_SCOPE = N_("Mã truy cập này không được cấp quyền cho thao tác này.")
 INVALID_TOKEN = N_("Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi. Vui lòng đăng nhập lại.")
 #: The challenge of every 401 (RFC 6750); ``error="invalid_token"`` when one was presented.
 CHALLENGE = 'Bearer realm="pakn"'
@@ -45,14 +46,27 @@ def presented_token() -> str | None:
     return raw.strip()
 
 
-def authenticated_user() -> User:
-    """The staff user making this request; raises a 401 :class:`ApiError` if there is none."""
+def required_scope() -> str:
+    """The token scope this request needs: ``read`` to look (GET, HEAD), ``write`` to act."""
+    return "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
+
+
+def authenticated_user(scope: str | None = None) -> User:
+    """The staff user making this request; raises a 401 :class:`ApiError` if there is none.
+
+    A bearer token must hold ``scope`` (by default :func:`required_scope`), else 403
+    ``insufficient_scope``. A session user has every scope of their role.
+    """
     raw = presented_token()
     if raw is not None:
-        user = user_for_token(raw)
-        if user is None:
+        row = token_for(raw)
+        if row is None:
             raise unauthorized(invalid_token=True)
-        return user
+        needed = scope or required_scope()
+        if not row.has_scope(needed):
+            raise ApiError(403, "insufficient_scope", INSUFFICIENT_SCOPE, headers={
+                "WWW-Authenticate": f'{CHALLENGE}, error="insufficient_scope", scope="{needed}"'})
+        return row.user
     if current_user.is_authenticated:
         # The real row, not the proxy: it is handed to the operations layer as the actor.
         return current_user._get_current_object()
