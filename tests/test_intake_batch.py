@@ -228,3 +228,17 @@ def test_cli_import_batch(app, runner, world, tmp_path):
     assert failed.exit_code == 1 and "title: Tối thiểu 5 ký tự." in failed.output
     with app.app_context():
         assert _count() == 2
+
+
+def test_the_readme_examples_import(app, world):
+    from pathlib import Path
+    import re
+
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text(encoding="utf-8")
+    section = readme.split("## Batches from the Government Office (VPCP)", 1)[1].split("\n## ", 1)[0]
+    examples = dict(re.findall(r"```(csv|json)\n(.*?)```", section, flags=re.S))
+    assert set(examples) == {"csv", "json"}
+    with app.app_context():
+        for fmt, content in examples.items():
+            report = import_batch(content, fmt, SystemActor())
+            assert not report.errors and [(r.status, r.problems) for r in report.rows] == [("created", [])], fmt
