@@ -3,7 +3,7 @@ JSON and XML, with the standard's field names and error format, and no personal 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -236,6 +236,9 @@ def test_unknown_path_and_method(client, world):
     assert _errors(client.get(f"{BASE}/services.csv"))[0]["code"] == 404
     response = client.get(f"{BASE}/khong-co.xml")
     assert response.status_code == 404 and response.mimetype == "text/xml"
+    wrong_method = client.put(f"{BASE}/requests.json")
+    assert wrong_method.status_code == 405 and _errors(wrong_method)[0]["code"] == 405
+    assert client.post(f"{BASE}/services.xml").status_code == 405
 
 
 # -- GET requests -------------------------------------------------------------------------------

@@ -3,11 +3,10 @@ its problems, confirm. The work is :mod:`pakn.intake_batch`; this is the thin pa
 from __future__ import annotations
 
 from flask import abort, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField
 
 from workflows.engine import N_

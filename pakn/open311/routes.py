@@ -105,7 +105,16 @@ def _unexpected(err: Exception):
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(rest: str):
-    """Any other path under /open311/v2 (or a format other than .json/.xml): 404 in the format."""
+    """Any other path under /open311/v2 (or a format other than .json/.xml): 404 in the format;
+    a known path with another method: 405."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _args = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != request.endpoint:
+            raise Open311Error(405)
     raise Open311Error(404, gettext("Không có tài nguyên Open311 này (chỉ hỗ trợ .json và .xml)."))
 
 
