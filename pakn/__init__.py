@@ -87,6 +87,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(office_bp)
     app.register_blueprint(agency_bp)  # /agency
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
+    from .open311 import init_app as init_open311
+
+    init_open311(app)  # /open311/v2: GeoReport v2 (api_key, not cookies: CSRF-exempt there)
 
     import notifications
 

@@ -143,3 +143,51 @@ def digests_command(day: str | None) -> None:
     with transaction():
         written = write_digests(date.fromisoformat(day) if day else None)
     click.echo(f"digests written: {written}")
+
+
+@pakn_cli.command("import-batch")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every row and show what would be imported; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]),
+              help="The file's format; by default from its extension or its first character.")
+def import_batch_command(path: str, dry_run: bool, fmt: str | None) -> None:
+    """Import a batch of items forwarded by the Government Office (VPCP), CSV or JSON.
+
+    Each good row becomes a case (one transaction per row); rows with errors are listed and
+    skipped; rows already imported (same external id) are reported, not created again. The
+    exit status is 1 when some row has an error or the file cannot be read.
+    """
+    import os
+
+    from .intake_batch import ALREADY, CREATED, ERROR, detect_format, import_batch
+    from .operations import SystemActor
+
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException("Tệp phải là văn bản UTF-8.") from None
+    fmt = fmt or detect_format(path, content)
+    report = import_batch(content, fmt, SystemActor(label="Nhập lô từ VPCP (dòng lệnh)"),
+                          source=os.path.basename(path), dry_run=dry_run)
+    for problem in report.errors:
+        click.echo(f"Lỗi tệp: {problem.text()}", err=True)
+    if report.errors:
+        raise SystemExit(1)
+    words = {CREATED: "đã tạo", ALREADY: "đã nhập trước đó", ERROR: "lỗi", "new": "sẽ tạo"}
+    for row in report.rows:
+        line = f"dòng {row.line}\t{row.external_id or '—'}\t{words[row.status]}"
+        if row.code:
+            line += f"\t{row.code}"
+        if row.problems:
+            line += "\t" + "; ".join(f"{p.column}: {p.text()}" if p.column else p.text() for p in row.problems)
+        click.echo(line)
+    errors = report.count(ERROR)
+    if dry_run:
+        click.echo(f"Thử (không ghi gì): sẽ tạo {report.count('new')}, đã nhập trước đó {report.count(ALREADY)}, "
+                   f"lỗi {errors}.")
+    else:
+        click.echo(f"Đã tạo {report.count(CREATED)}, đã nhập trước đó {report.count(ALREADY)}, lỗi {errors}.")
+    if errors:
+        raise SystemExit(1)

@@ -140,6 +140,9 @@ class Config:
         #: when REDIS_URL is set, in memory otherwise or while Redis is unreachable.
         self.PORTAL_SUBMIT_LIMIT = os.environ.get("PAKN_PORTAL_SUBMIT_LIMIT", "20 per hour;60 per day")
         self.PORTAL_LOOKUP_LIMIT = os.environ.get("PAKN_PORTAL_LOOKUP_LIMIT", "20 per 10 minutes")
+        #: Open311 POST requests per client key (per client address when no key is given): one
+        #: city app files for many citizens, so its limit is higher than a person's.
+        self.OPEN311_POST_LIMIT = os.environ.get("PAKN_OPEN311_POST_LIMIT", "120 per hour;1000 per day")
         #: Published answers per page of the public list.
         self.PORTAL_PAGE_SIZE = _env_int("PAKN_PORTAL_PAGE_SIZE", 20)
 

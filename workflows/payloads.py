@@ -119,6 +119,16 @@ class IntakeSchema(_SubmitterFields):
     original_received_at = fields.AwareDateTime(load_default=None)
     external_ref = Text(load_default=None, max_length=100)
     content_category = fields.String(load_default=None, validate=_choice(ContentCategory))
+    # Where another system placed the item (Open311 lat/long/address_string) and the links to
+    # attachments it holds (never fetched): staff-only, see pakn.open311 and pakn.intake_batch.
+    location_lat = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(
+        -90, 90, error=N_("Vĩ độ phải trong khoảng từ -90 đến 90.")))
+    location_long = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(
+        -180, 180, error=N_("Kinh độ phải trong khoảng từ -180 đến 180.")))
+    location_address = Text(load_default=None, max_length=500)
+    reference_urls = fields.List(
+        fields.Url(schemes={"http", "https"}, error_messages={"invalid": N_("Đường dẫn không hợp lệ.")}),
+        load_default=None, validate=validate.Length(max=20, error=N_("Tối đa {max} đường dẫn.")))
 
 
 class MessageSchema(PayloadSchema):

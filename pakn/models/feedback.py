@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, event, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, event, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.glossary import Channel, ContentCategory, Kind, RejectReason, Subject
@@ -13,7 +13,7 @@ from ..extensions import db
 from ..text import fold
 from .agency import Agency
 from .field import Field
-from .types import UTCDateTime, utcnow
+from .types import JSONType, UTCDateTime, utcnow
 from .user import User
 
 
@@ -79,6 +79,14 @@ class Feedback(db.Model):
     submitter_address: Mapped[str] = mapped_column(String(500))
     submitter_phone: Mapped[str | None] = mapped_column(String(20))
     submitter_email: Mapped[str | None] = mapped_column(String(254))
+    # Where an Open311 client placed the item (lat/long, address_string). Staff-only: it may be
+    # a home, so no public page or Open311 answer shows it unless the published text does.
+    location_lat: Mapped[float | None] = mapped_column(Float)
+    location_long: Mapped[float | None] = mapped_column(Float)
+    location_address: Mapped[str | None] = mapped_column(String(500))
+    #: Links to attachments another system holds (Open311 media_url, a VPCP batch): listed as
+    #: references for staff, never fetched (no network access from here).
+    reference_urls: Mapped[list | None] = mapped_column(JSONType)
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     original_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # e.g. at VPCP

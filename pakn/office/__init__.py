@@ -26,4 +26,4 @@ def _office_only():
     abort(404)
 
 
-from . import routes  # noqa: E402,F401
+from . import batch, routes  # noqa: E402,F401
