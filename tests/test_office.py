@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pakn.extensions import db
 from pakn.models import AuditEvent, CaseAssignment, Feedback, OutboxMessage, RoutingRule, SavedFilter, StageVisit
@@ -470,6 +470,18 @@ def test_intake_errors_keep_what_was_typed(client, login):
     assert response.status_code == 422
     assert "Cần ít nhất một trong hai" in html
     assert 'value="Trần Văn Bình"' in html and "CV-123/2026" in html
+
+
+def test_intake_of_an_item_already_received_with_the_same_reference_is_refused(app, client, login):
+    login("clerk")
+    item = {**INTAKE, "channel": "vpcp", "external_ref": "VPCP-2026-0042", "received_at": "2026-11-02T08:00"}
+    assert post_form(client, "/office/intake", item).status_code == 200
+    again = post_form(client, "/office/intake", {**item, "title": "Gửi lại lần hai"})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert "Mục này đã được tiếp nhận" in html and 'value="Gửi lại lần hai"' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Feedback.id))) == 1
 
 
 # -- routing rules ---------------------------------------------------------------------------------

@@ -176,6 +176,9 @@ def _flush(case: Feedback) -> None:
 
 
 # -- creating a case ---------------------------------------------------------------------
+DUPLICATE_EXTERNAL_REF = N_("Mục này đã được tiếp nhận: đã có PAKN cùng kênh tiếp nhận và số, ký hiệu này.")
+
+
 def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: datetime | None = None
                      ) -> tuple[Feedback, str]:
     """Create a case from a submission (``receive``) or from staff intake (``receive_on_behalf``).
@@ -194,6 +197,10 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     if received_at > now:
         raise InvalidPayload({"received_at": [N_("Ngày tiếp nhận không được ở tương lai.")]})
     channel = payload.pop("channel", "web")
+    if payload.get("external_ref") and db.session.scalar(select(Feedback.code).where(
+            Feedback.channel == channel, Feedback.external_ref == payload["external_ref"])):
+        # The unique (channel, external_ref) constraint would refuse it at flush, as a 500.
+        raise InvalidPayload({"external_ref": [DUPLICATE_EXTERNAL_REF]})
     token = secrets.token_urlsafe(32)
     case = Feedback(
         code=_next_code(received_at), tracking_token_hash=hash_token(token), state=transition.target,
