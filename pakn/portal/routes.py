@@ -28,6 +28,7 @@ from ..operations import (
     transaction,
 )
 from ..schemas.action import refusal_message
+from ..settings import value as setting
 from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
@@ -132,9 +133,14 @@ def _render_form(form: SubmissionForm, errors: dict | None = None, similar=None,
                for name in order for message in errors.get(name, [])]
     return render_template("portal/submit.html", form=form, errors=errors, summary=summary,
                            similar=similar, checked=checked,
-                           max_files=current_app.config["UPLOAD_MAX_FILES"],
-                           max_file_size=current_app.config["UPLOAD_MAX_FILE_BYTES"] // (1024 * 1024),
-                           max_total_size=current_app.config["UPLOAD_MAX_TOTAL_BYTES"] // (1024 * 1024)), status
+                           max_files=setting("UPLOAD_MAX_FILES"),
+                           max_file_size=_megabytes(setting("UPLOAD_MAX_FILE_BYTES")),
+                           max_total_size=_megabytes(setting("UPLOAD_MAX_TOTAL_BYTES"))), status
+
+
+def _megabytes(n: int) -> str:
+    """10485760 → "10", 2621440 → "2.5" (limits an admin sets in MB, see pakn.settings)."""
+    return f"{n / (1024 * 1024):.2f}".rstrip("0").rstrip(".")
 
 
 def _show_receipt(case: Feedback, token: str):
