@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.engine import N_
 
@@ -55,7 +56,14 @@ def overrides() -> dict[str, object]:
     """The stored overrides (key → value), read once per request."""
     if has_request_context() and hasattr(g, _CACHE):
         return getattr(g, _CACHE)
-    rows = dict(db.session.execute(select(ProvinceSetting.key, ProvinceSetting.value)).all())
+    try:
+        # In a savepoint: should the table be unreadable (an instance not migrated yet), the
+        # caller's transaction survives and the defaults apply, rather than a 500.
+        with db.session.begin_nested():
+            rows = dict(db.session.execute(select(ProvinceSetting.key, ProvinceSetting.value)).all())
+    except SQLAlchemyError:
+        current_app.logger.warning("province settings unreadable; the config defaults apply", exc_info=True)
+        rows = {}
     if has_request_context():
         setattr(g, _CACHE, rows)
     return rows

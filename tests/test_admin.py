@@ -75,6 +75,8 @@ def test_console_home_lists_every_admin_area(client, login):
     assert 'href="/admin/"' in page(client, "/")[1]  # the header links the console
     for url in ADMIN_URLS:
         assert client.get(url).status_code == 200, url
+    rules = page(client, "/office/routing-rules")[1]  # built by the office console, one implementation
+    assert 'href="/admin/"' in rules and 'accesskey="i"' not in rules  # no links an admin cannot open
 
 
 def test_console_in_english(client, login, english):
@@ -124,6 +126,8 @@ def test_invalid_agency_input_is_refused_with_what_was_typed_kept(app, client, w
     with app.app_context():
         assert db.session.scalar(select(Agency).where(Agency.name == "Sở Khoa học và Công nghệ")) is None
         assert events("agency_create") == []
+    garbage = post_form(client, "/admin/agencies/new", {"code": "SKHCN", "name": "Sở Khoa học", "level_id": "abc"})
+    assert garbage.status_code == 422 and "Chọn cấp." in text(garbage)
     # A parent that is the agency itself is refused too.
     edit = post_form(client, f"/admin/agencies/{world.agency_a}", {
         "code": "SXD", "name": "Sở Xây dựng", "level_id": dept, "parent_id": world.agency_a, "active": "y"})
@@ -222,6 +226,8 @@ def test_merge_refusals(app, client, world, login):
     refused = client.post("/admin/agencies/merge", data={
         "source_id": world.agency_a, "target_id": world.agency_a, "csrf_token": csrf_token(html)})
     assert refused.status_code == 409 and "Hãy chọn hai cơ quan khác nhau." in text(refused)
+    preselected = client.get(f"/admin/agencies/merge?source_id={world.agency_a}")  # from the agency's page
+    assert preselected.status_code == 200 and f'<option selected value="{world.agency_a}"' in text(preselected)
     missing = client.post("/admin/agencies/merge", data={"source_id": world.agency_a, "csrf_token": csrf_token(html)})
     assert missing.status_code == 422 and "Chọn cơ quan được sáp nhập và cơ quan tiếp nhận." in text(missing)
     assert client.post("/admin/agencies/merge", data={"source_id": world.agency_a,

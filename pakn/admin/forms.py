@@ -20,7 +20,11 @@ _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 
 
 def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
+    """A select's id, or None for the empty option or anything that is not an id (the operation
+    then says what is missing, in the UI language)."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 class _Int(IntegerField):

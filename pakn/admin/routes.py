@@ -84,6 +84,24 @@ def _put_errors(form, err: InvalidPayload) -> None:
             form.form_errors.extend(texts)
 
 
+def _save(form, change, message):
+    """The form's change, once the form is valid: ``change()`` inside a transaction, then
+    ``message(result)`` flashed and a redirect to the list (``message`` returns both). On a
+    refusal the operation's errors go onto the form and None is returned: the view re-renders
+    the form with what was typed (a rollback expires what the change had altered)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        with transaction():
+            result = change()
+    except InvalidPayload as err:
+        _put_errors(form, err)
+        return None
+    text, target = message(result)
+    flash(text, "info")
+    return redirect(target)
+
+
 def _fail(err: OperationError) -> str:
     return _(err.message, **err.params)
 
@@ -159,16 +177,9 @@ def agency_new():
     _agency_form_choices(form, None)
     if request.method == "GET" and request.args.get("parent", type=int):
         form.parent_id.data = request.args.get("parent", type=int)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                agency = ops.save_agency(None, _agency_values(form), current_user)
-        except InvalidPayload as err:
-            _put_errors(form, err)
-        else:
-            flash(_("Đã thêm cơ quan %(name)s.", name=agency.name), "info")
-            return redirect(url_for(".agencies"))
-    return _agency_page(form, None, 422 if form.errors or getattr(form, "form_errors", None) else 200)
+    done = _save(form, lambda: ops.save_agency(None, _agency_values(form), current_user),
+                 lambda agency: (_("Đã thêm cơ quan %(name)s.", name=agency.name), url_for(".agencies")))
+    return done or _agency_page(form, None, 422 if form.errors else 200)
 
 
 @bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
@@ -176,32 +187,17 @@ def agency_edit(agency_id: int):
     agency = _or_404(Agency, agency_id)
     form = AgencyForm(obj=agency)
     _agency_form_choices(form, agency)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                ops.save_agency(agency, _agency_values(form), current_user)
-        except InvalidPayload as err:
-            db.session.refresh(agency)
-            _put_errors(form, err)
-        else:
-            flash(_("Đã lưu cơ quan %(name)s.", name=agency.name), "info")
-            return redirect(url_for(".agencies"))
-    return _agency_page(form, agency, 422 if form.errors else 200)
+    done = _save(form, lambda: ops.save_agency(agency, _agency_values(form), current_user),
+                 lambda saved: (_("Đã lưu cơ quan %(name)s.", name=saved.name), url_for(".agencies")))
+    return done or _agency_page(form, agency, 422 if form.errors else 200)
 
 
 @bp.route("/agencies/levels", methods=["GET", "POST"])
 def levels():
     form = LevelForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                level = ops.save_level(None, form.code.data, form.name.data, form.rank.data, current_user)
-        except InvalidPayload as err:
-            _put_errors(form, err)
-        else:
-            flash(_("Đã thêm cấp %(name)s.", name=level.name), "info")
-            return redirect(url_for(".levels"))
-    return _levels_page(form, None, None, 422 if form.errors else 200)
+    done = _save(form, lambda: ops.save_level(None, form.code.data, form.name.data, form.rank.data, current_user),
+                 lambda level: (_("Đã thêm cấp %(name)s.", name=level.name), url_for(".levels")))
+    return done or _levels_page(form, None, None, 422 if form.errors else 200)
 
 
 def _levels_page(form, edited: AgencyLevel | None, edit_form, status: int = 200):
@@ -214,17 +210,10 @@ def _levels_page(form, edited: AgencyLevel | None, edit_form, status: int = 200)
 def level_edit(level_id: int):
     level = _or_404(AgencyLevel, level_id)
     edit_form = LevelForm(obj=level, prefix="edit")
-    if edit_form.validate_on_submit():
-        try:
-            with transaction():
-                ops.save_level(level, edit_form.code.data, edit_form.name.data, edit_form.rank.data, current_user)
-        except InvalidPayload as err:
-            db.session.refresh(level)
-            _put_errors(edit_form, err)
-        else:
-            flash(_("Đã lưu cấp %(name)s.", name=level.name), "info")
-            return redirect(url_for(".levels"))
-    return _levels_page(LevelForm(formdata=None), level, edit_form, 422 if edit_form.errors else 200)
+    done = _save(edit_form, lambda: ops.save_level(level, edit_form.code.data, edit_form.name.data,
+                                                   edit_form.rank.data, current_user),
+                 lambda saved: (_("Đã lưu cấp %(name)s.", name=saved.name), url_for(".levels")))
+    return done or _levels_page(LevelForm(formdata=None), level, edit_form, 422 if edit_form.errors else 200)
 
 
 @bp.route("/agencies/merge", methods=["GET", "POST"])
@@ -251,7 +240,7 @@ def merge():
                 flash(_("Đã sáp nhập %(a)s vào %(b)s: %(n)s PAKN đã chuyển.", a=source.name, b=target.name,
                         n=done.counts["cases"]), "info")
                 return redirect(url_for(".agency_edit", agency_id=source.id))
-    elif posted or "source_id" in request.args:
+    elif posted or ("source_id" in request.args and "target_id" in request.args):  # a half-filled form
         form.form_errors = [_("Chọn cơ quan được sáp nhập và cơ quan tiếp nhận.")]
         status = 422
     return render_template("admin/merge.html", form=form, preview=preview), status
@@ -296,17 +285,11 @@ def users():
 def user_invite():
     form = InviteForm()
     _user_form_choices(form)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                user = ops.invite_user(form.email.data, form.full_name.data, form.role.data, form.agency_id.data,
-                                       current_user)
-        except InvalidPayload as err:
-            _put_errors(form, err)
-        else:
-            flash(_("Đã mời %(email)s; thư mời có đường dẫn đặt mật khẩu dùng một lần.", email=user.email), "info")
-            return redirect(url_for(".users"))
-    return render_template("admin/user_invite.html", form=form), 422 if form.errors else 200
+    done = _save(form, lambda: ops.invite_user(form.email.data, form.full_name.data, form.role.data,
+                                               form.agency_id.data, current_user),
+                 lambda user: (_("Đã mời %(email)s; thư mời có đường dẫn đặt mật khẩu dùng một lần.",
+                                 email=user.email), url_for(".users")))
+    return done or (render_template("admin/user_invite.html", form=form), 422 if form.errors else 200)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -314,18 +297,11 @@ def user_edit(user_id: int):
     user = _or_404(User, user_id)
     form = UserForm(obj=user)
     _user_form_choices(form)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                ops.update_user(user, form.full_name.data, form.role.data, form.agency_id.data, current_user)
-        except InvalidPayload as err:
-            db.session.refresh(user)
-            _put_errors(form, err)
-        else:
-            flash(_("Đã lưu tài khoản %(email)s.", email=user.email), "info")
-            return redirect(url_for(".users"))
-    return render_template("admin/user_edit.html", form=form, user=user, action_form=ActionForm(),
-                           invited=ops.is_invited(user)), 422 if form.errors else 200
+    done = _save(form, lambda: ops.update_user(user, form.full_name.data, form.role.data, form.agency_id.data,
+                                               current_user),
+                 lambda _changes: (_("Đã lưu tài khoản %(email)s.", email=user.email), url_for(".users")))
+    return done or (render_template("admin/user_edit.html", form=form, user=user, action_form=ActionForm(),
+                                    invited=ops.is_invited(user)), 422 if form.errors else 200)
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -373,33 +349,18 @@ def _fields_page(form, edit_forms=None, status: int = 200):
 @bp.route("/fields", methods=["GET", "POST"])
 def fields():
     form = FieldForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                field = ops.save_field(None, form.code.data, form.name.data, True, current_user)
-        except InvalidPayload as err:
-            _put_errors(form, err)
-        else:
-            flash(_("Đã thêm lĩnh vực %(name)s.", name=field.name), "info")
-            return redirect(url_for(".fields"))
-    return _fields_page(form, status=422 if form.errors else 200)
+    done = _save(form, lambda: ops.save_field(None, form.code.data, form.name.data, True, current_user),
+                 lambda field: (_("Đã thêm lĩnh vực %(name)s.", name=field.name), url_for(".fields")))
+    return done or _fields_page(form, status=422 if form.errors else 200)
 
 
 @bp.post("/fields/<int:field_id>")
 def field_edit(field_id: int):
     field = _or_404(Field, field_id)
     edit = FieldEditForm(prefix=f"f{field.id}")
-    if edit.validate_on_submit():
-        try:
-            with transaction():
-                ops.save_field(field, field.code, edit.name.data, edit.active.data, current_user)
-        except InvalidPayload as err:
-            db.session.refresh(field)
-            _put_errors(edit, err)
-        else:
-            flash(_("Đã lưu lĩnh vực %(name)s.", name=field.name), "info")
-            return redirect(url_for(".fields"))
-    return _fields_page(FieldForm(formdata=None), {field.id: edit}, 422)
+    done = _save(edit, lambda: ops.save_field(field, field.code, edit.name.data, edit.active.data, current_user),
+                 lambda saved: (_("Đã lưu lĩnh vực %(name)s.", name=saved.name), url_for(".fields")))
+    return done or _fields_page(FieldForm(formdata=None), {field.id: edit}, 422)
 
 
 # -- per-province settings ------------------------------------------------------------------------
@@ -425,16 +386,12 @@ def _typed(key: str, raw):
 def settings_page():
     stored = province_settings.overrides()
     form = SettingsForm(data={k: _shown(k, stored.get(k)) for k in province_settings.BY_KEY})
-    if form.validate_on_submit():
-        values = {k: _typed(k, form[k].data) for k in province_settings.BY_KEY}
-        try:
-            with transaction():
-                changed = ops.save_settings(values, current_user)
-        except InvalidPayload as err:
-            _put_errors(form, err)
-        else:
-            flash(_("Đã lưu cấu hình; thay đổi có hiệu lực ngay.") if changed else _("Không có thay đổi nào."), "info")
-            return redirect(url_for(".settings_page"))
+    done = _save(form, lambda: ops.save_settings({k: _typed(k, form[k].data) for k in province_settings.BY_KEY},
+                                                 current_user),
+                 lambda changed: (_("Đã lưu cấu hình; thay đổi có hiệu lực ngay.") if changed
+                                  else _("Không có thay đổi nào."), url_for(".settings_page")))
+    if done:
+        return done
     defaults = {k: _shown(k, province_settings.default(k)) for k in province_settings.BY_KEY}
     return render_template("admin/settings.html", form=form, defaults=defaults,
                            groups=province_settings.SETTINGS), 422 if form.errors else 200
