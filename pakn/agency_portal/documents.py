@@ -27,7 +27,11 @@ def visible_documents(case: Feedback, agency: Agency) -> list[GeneratedDocument]
     agencies merged into ours (their documents keep their issuer and number)."""
     docs = db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.feedback_id == case.id)
                               .order_by(GeneratedDocument.issued_at, GeneratedDocument.id))
-    ours = [agency, *db.session.scalars(select(Agency).where(Agency.merged_into_id == agency.id))]
+    ours, frontier = [agency], [agency.id]
+    while frontier:  # predecessors, and theirs (A merged into B, B later into us)
+        found = db.session.scalars(select(Agency).where(Agency.merged_into_id.in_(frontier))).all()
+        ours += found
+        frontier = [a.id for a in found]
     ids, names = {a.id for a in ours}, {a.name for a in ours}
     return [d for d in docs if (d.kind == "answer" and d.agency_id in ids) or (
         d.kind == "forwarding" and names & set((d.content or {}).get("recipients", ())))]

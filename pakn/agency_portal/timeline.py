@@ -46,7 +46,7 @@ OTHER_ACTIONS = {"document.issued": N_("Ban hành văn bản"),
 OFFICE_TEXTS_FOR_AGENCY = {
     "return_answer": ("message",), "request_info": ("message",), "supply_info": ("message",),
 }
-#: Events of another agency that stay visible (why the case came here), with their texts.
+#: Events of another agency, or of an admin, that stay visible (why the case came here), with their texts.
 OTHER_AGENCY_VISIBLE = {"return_not_competent": ("reason",), "agency_merged": ("merged_from",)}
 
 
