@@ -93,6 +93,11 @@ def value(key: str):
     return current_app.config[key]
 
 
+def megabytes(n: int) -> str:
+    """A byte count as the MB an admin types and the form announces: 10485760 → "10", 2621440 → "2.5"."""
+    return f"{n / (1024 * 1024):.4f}".rstrip("0").rstrip(".")
+
+
 def init_app(app: Flask) -> None:
     """Templates read settings with ``setting('OFFICE_PHONE')``."""
     app.jinja_env.globals["setting"] = value

@@ -70,7 +70,8 @@ def _helpers():
 
 
 def _choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+    """Select options; None (no choice) is posted as the empty string."""
+    return [SelectChoice("" if value is None else value, label) for value, label in pairs]
 
 
 def _put_errors(form, err: InvalidPayload) -> None:
@@ -369,7 +370,7 @@ def _shown(key: str, value):
     if value is None:
         return None
     if province_settings.BY_KEY[key].kind == "bytes":
-        return (Decimal(value) / MIB).normalize()
+        return Decimal(province_settings.megabytes(value))
     return value
 
 

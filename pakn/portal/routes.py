@@ -28,7 +28,7 @@ from ..operations import (
     transaction,
 )
 from ..schemas.action import refusal_message
-from ..settings import value as setting
+from ..settings import megabytes, value as setting
 from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
@@ -134,13 +134,8 @@ def _render_form(form: SubmissionForm, errors: dict | None = None, similar=None,
     return render_template("portal/submit.html", form=form, errors=errors, summary=summary,
                            similar=similar, checked=checked,
                            max_files=setting("UPLOAD_MAX_FILES"),
-                           max_file_size=_megabytes(setting("UPLOAD_MAX_FILE_BYTES")),
-                           max_total_size=_megabytes(setting("UPLOAD_MAX_TOTAL_BYTES"))), status
-
-
-def _megabytes(n: int) -> str:
-    """10485760 → "10", 2621440 → "2.5" (limits an admin sets in MB, see pakn.settings)."""
-    return f"{n / (1024 * 1024):.2f}".rstrip("0").rstrip(".")
+                           max_file_size=megabytes(setting("UPLOAD_MAX_FILE_BYTES")),
+                           max_total_size=megabytes(setting("UPLOAD_MAX_TOTAL_BYTES"))), status
 
 
 def _show_receipt(case: Feedback, token: str):
