@@ -397,6 +397,7 @@ def test_settings_change_the_guidance_page_and_upload_limits_at_once(app, client
     assert "0270 3822 000" in page(client, "/huong-dan")[1]  # the default from the environment
     html = page(client, "/admin/settings")[1]
     assert "Mặc định: 0270 3822 000" in html and 'href="/admin/clock"' in html
+    assert "Mặc định: 10</p>" in html and "Mặc định: 20</p>" in html  # MB, as typed
     bad = post_form(client, "/admin/settings", {
         "OFFICE_ADDRESS": "Số 1 đường Lê Lợi, phường Phước Hậu", "OFFICE_EMAIL": "khong-hop-le",
         "UPLOAD_MAX_FILE_BYTES": "8", "UPLOAD_MAX_TOTAL_BYTES": "4"})
@@ -411,6 +412,7 @@ def test_settings_change_the_guidance_page_and_upload_limits_at_once(app, client
         "OFFICE_EMAIL": "vanphong@vinhlong.gov.vn", "UPLOAD_MAX_FILES": "2", "UPLOAD_MAX_FILE_BYTES": "2,5",
         "UPLOAD_MAX_TOTAL_BYTES": "5"})
     assert ok.status_code == 302
+    assert 'value="2.5"' in page(client, "/admin/settings")[1]
     guidance = page(client, "/huong-dan")[1]
     assert "0270 3 999 888" in guidance and "vanphong@vinhlong.gov.vn" in guidance
     assert "Số 1 đường Lê Lợi, phường Phước Hậu" in guidance

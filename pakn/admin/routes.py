@@ -309,7 +309,9 @@ def user_edit(user_id: int):
 def user_active(user_id: int):
     user = _or_404(User, user_id)
     ActionForm().validate_on_submit() or abort(400)
-    active = request.form.get("active") == "1"
+    if request.form.get("active") not in ("0", "1"):
+        abort(400)
+    active = request.form["active"] == "1"
     try:
         with transaction():
             ops.set_user_active(user, active, current_user)
