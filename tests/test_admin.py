@@ -260,6 +260,14 @@ def test_invitation_mail_link_sets_the_password_once(app, client, world, login, 
     refused = invitee.post("/auth/login", data={"email": "moi.canbo@vinhlong.gov.vn", "password": PASSWORD,
                                                 "csrf_token": csrf_token(text(form))})
     assert "Email hoặc mật khẩu không đúng." in text(refused)
+    # Sent again (lost mail): the new link works, the old one no longer does.
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.email == "moi.canbo@vinhlong.gov.vn"))
+    again = post_form(client, f"/admin/users/{uid}/password-link", {}, f"/admin/users/{uid}")
+    assert "Đã gửi lại thư mời tới moi.canbo@vinhlong.gov.vn." in page(client, again.headers["Location"])[1]
+    assert invitee.get(link).status_code == 404
+    first = notify.to("moi.canbo@vinhlong.gov.vn")[-1]
+    link = re.search(r"https://pakn\.vinhlong\.test(/auth/set-password/\S+)", notify.text(first)).group(1)
     html = text(invitee.get(link))
     assert "Nhận lời mời và đặt mật khẩu" in html and "Nguyễn Thị Mới" in html
     short = invitee.post(link, data={"password": "ngắn", "confirm": "ngắn", "csrf_token": csrf_token(html)})
@@ -276,6 +284,7 @@ def test_invitation_mail_link_sets_the_password_once(app, client, world, login, 
     assert again.status_code == 404 and "Đường dẫn không còn hiệu lực" in text(again)
     with app.app_context():
         assert events("user_password_set")[0].actor_label == "Nguyễn Thị Mới"
+        assert [e.data["email"] for e in events("user_invite_resend")] == ["moi.canbo@vinhlong.gov.vn"]
 
 
 def test_password_reset_link_and_expired_links(app, client, world, login, notify, monkeypatch):

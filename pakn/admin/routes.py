@@ -13,13 +13,13 @@ from decimal import Decimal
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from workflows.calendar import TZ
 from workflows.engine import N_
-from workflows.glossary import AGENCY_ROLES, OFFICE_ROLES, STAFF_ROLES, Role
+from workflows.glossary import STAFF_ROLES, Role
 
 from ..extensions import db
 from ..models import Agency, AgencyLevel, ApiToken, AuditEvent, Feedback, Field, User
