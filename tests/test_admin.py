@@ -558,3 +558,15 @@ def test_csv_cell_neutralises_every_formula_start():
     for start in ("=", "+", "-", "@", "\t", "\r"):
         assert csv_cell(start + "1+1") == "'" + start + "1+1"
     assert csv_cell("Sở Xây dựng") == "Sở Xây dựng" and csv_cell(None) == "" and csv_cell(12) == "12"
+
+
+def test_guidance_page_publishes_the_clock_settings_in_force(app, client, world, login):
+    """The settings page links the clock settings; what an admin saves there is what citizens read."""
+    assert "Phân loại, chuyển xử lý: 5 ngày làm việc" in page(app.test_client(), "/huong-dan")[1]
+    login("admin")
+    assert post_form(client, "/admin/clock", {
+        "forward_days": "3", "answer_days": "15", "answer_day_unit": "working", "progress_update_days": "7",
+        "result_entry_days": "2", "check_days": "2", "publish_days": "2", "reminder_days": "1",
+        "note": "Quyết định 99/QĐ-UBND rút ngắn thời hạn"}).status_code == 302
+    html = page(app.test_client(), "/huong-dan")[1]
+    assert "Phân loại, chuyển xử lý: 3 ngày làm việc" in html and "Trả lời: 15 ngày làm việc" in html
