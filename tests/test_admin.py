@@ -570,3 +570,4 @@ def test_guidance_page_publishes_the_clock_settings_in_force(app, client, world,
         "note": "Quyết định 99/QĐ-UBND rút ngắn thời hạn"}).status_code == 302
     html = page(app.test_client(), "/huong-dan")[1]
     assert "Phân loại, chuyển xử lý: 3 ngày làm việc" in html and "Trả lời: 15 ngày làm việc" in html
+    assert "Thời hạn phân loại, chuyển xử lý: 3 ngày làm việc" in page(app.test_client(), "/")[1]
