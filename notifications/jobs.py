@@ -230,8 +230,8 @@ def _finish(row, case, deliveries, temporary, permanent) -> str:
         db.session.commit()
         raise RetryLater(f"outbox row {row.id}: {temporary[-1]} (retry in {delay} s)")
     row.status, row.sent_at, row.claimed_at, row.last_error = "sent", now, None, None
-    if "tracking_sealed" in (row.payload or {}):
-        row.payload = {k: v for k, v in row.payload.items() if k != "tracking_sealed"}  # token gone
+    if any(k.endswith("_sealed") for k in (row.payload or {})):  # tracking token, set-password link
+        row.payload = {k: v for k, v in row.payload.items() if not k.endswith("_sealed")}  # secret gone
     db.session.commit()
     return "sent"
 

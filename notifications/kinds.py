@@ -13,6 +13,9 @@ from workflows.pakn import WORKFLOW
 SWEEP_KINDS = ("agency.reminder", "agency.escalation", "office.escalation", "agency.progress_update_due")
 #: Digests, written once a day by :mod:`notifications.digests`.
 DIGEST_KINDS = ("office.overdue_digest", "agency.daily_digest")
+#: Account messages written by the admin console (:mod:`pakn.operations.admin`): a one-time
+#: set-password link, sealed in the payload (``link_sealed``) and erased once sent.
+ACCOUNT_KINDS = ("user.invitation", "user.password_reset")
 
 
 def workflow_kinds() -> list[str]:
@@ -26,7 +29,7 @@ def workflow_kinds() -> list[str]:
 
 
 def all_kinds() -> list[str]:
-    return workflow_kinds() + [k for k in SWEEP_KINDS + DIGEST_KINDS if k not in workflow_kinds()]
+    return workflow_kinds() + [k for k in SWEEP_KINDS + DIGEST_KINDS + ACCOUNT_KINDS if k not in workflow_kinds()]
 
 
 #: In-app label of each kind that reaches staff (submitter kinds go by e-mail/SMS only).
@@ -46,6 +49,8 @@ LABELS: dict[str, str] = {
     "agency.progress_update_due": N_("Đến hạn cập nhật tiến độ xử lý"),
     "office.overdue_digest": N_("Tổng hợp PAKN quá hạn trong ngày"),
     "agency.daily_digest": N_("Tổng hợp PAKN của cơ quan trong ngày"),
+    "user.invitation": N_("Lời mời sử dụng hệ thống đã được gửi tới thư điện tử của bạn"),
+    "user.password_reset": N_("Đường dẫn đặt lại mật khẩu đã được gửi tới thư điện tử của bạn"),
 }
 
 

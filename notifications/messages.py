@@ -111,6 +111,10 @@ def context_for(row: OutboxMessage, case: Feedback | None) -> dict[str, Any]:
             select(Agency.name).where(Agency.code == payload["suggested_agency"]))
     if row.recipient_user_id:
         ctx["user"] = db.session.get(User, row.recipient_user_id)
+    if payload.get("link_sealed"):  # an account's one-time set-password link (admin console)
+        ctx["set_password_link"] = unseal(payload["link_sealed"])
+        ctx["valid_hours"] = payload.get("valid_hours")
+        ctx["login_link"] = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/auth/login"
     if payload.get("visit_id"):
         visit = db.session.get(StageVisit, payload["visit_id"])
         ctx["visit"] = visit

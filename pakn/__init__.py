@@ -62,6 +62,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     auth_session.init_app(app)
     security.init_app(app)
+    from . import settings
+
+    settings.init_app(app)  # per-province settings an admin changes at /admin/settings
 
     from .agency_portal import bp as agency_bp
     from .api import bp as api_bp
@@ -85,6 +88,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .office import bp as office_bp
 
     app.register_blueprint(office_bp)
+    from .admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)  # /admin: the administration console (issue 9)
     app.register_blueprint(agency_bp)  # /agency
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies alone
     from .open311 import init_app as init_open311

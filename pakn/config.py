@@ -98,6 +98,9 @@ class Config:
 
         #: API bearer tokens live this many hours.
         self.API_TOKEN_TTL_HOURS = _env_int("PAKN_API_TOKEN_TTL_HOURS", 12)
+        #: One-time set-password links e-mailed by the admin console: an invitation, a reset (hours).
+        self.PASSWORD_LINK_INVITE_HOURS = _env_int("PAKN_PASSWORD_LINK_INVITE_HOURS", 7 * 24)
+        self.PASSWORD_LINK_RESET_HOURS = _env_int("PAKN_PASSWORD_LINK_RESET_HOURS", 24)
         #: Login throttling: failures per account before a lock, lock length, failures per address.
         self.LOGIN_MAX_FAILURES = _env_int("PAKN_LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCK_MINUTES = _env_int("PAKN_LOGIN_LOCK_MINUTES", 15)

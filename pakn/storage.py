@@ -208,7 +208,9 @@ class StorageUnavailable(OperationError):
 
 # -- limits ------------------------------------------------------------------------------
 def _limit(name: str) -> int:
-    return int(current_app.config[name])
+    from .settings import value  # an admin's per-province override, else the config default
+
+    return int(value(name))
 
 
 def _human_size(n: int) -> str:

@@ -23,10 +23,18 @@ from ..richtext import RICH_TEXT_FIELDS
 
 
 def visible_documents(case: Feedback, agency: Agency) -> list[GeneratedDocument]:
+    """Our answer documents and the forwarding documents addressed to us, counting those of the
+    agencies merged into ours (their documents keep their issuer and number)."""
     docs = db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.feedback_id == case.id)
                               .order_by(GeneratedDocument.issued_at, GeneratedDocument.id))
-    return [d for d in docs if (d.kind == "answer" and d.agency_id == agency.id) or (
-        d.kind == "forwarding" and agency.name in (d.content or {}).get("recipients", ()))]
+    ours, frontier = [agency], [agency.id]
+    while frontier:  # predecessors, and theirs (A merged into B, B later into us)
+        found = db.session.scalars(select(Agency).where(Agency.merged_into_id.in_(frontier))).all()
+        ours += found
+        frontier = [a.id for a in found]
+    ids, names = {a.id for a in ours}, {a.name for a in ours}
+    return [d for d in docs if (d.kind == "answer" and d.agency_id in ids) or (
+        d.kind == "forwarding" and names & set((d.content or {}).get("recipients", ())))]
 
 
 def _plain(answer: Answer) -> SimpleNamespace:

@@ -37,15 +37,17 @@ TEXT_LABELS = {
     "message": N_("Nội dung"), "note": N_("Ghi chú"), "reason": N_("Lý do"), "comment": N_("Ý kiến"),
     "new_due_date": N_("Hạn mới (nội bộ)"), "document_number": N_("Số văn bản"),
     "suggested_agency": N_("Cơ quan đề xuất"), "guidance": N_("Hướng dẫn"), "reference": N_("Số văn bản"),
+    "merged_from": N_("Cơ quan đã sáp nhập"),
 }
 #: Audit actions that are not workflow triggers (written by pakn.documents), with their labels.
-OTHER_ACTIONS = {"document.issued": N_("Ban hành văn bản")}
+OTHER_ACTIONS = {"document.issued": N_("Ban hành văn bản"),
+                 "agency_merged": N_("Chuyển sang cơ quan tiếp nhận khi sáp nhập")}
 #: Office events whose texts the handling agency sees (key → data keys).
 OFFICE_TEXTS_FOR_AGENCY = {
     "return_answer": ("message",), "request_info": ("message",), "supply_info": ("message",),
 }
-#: Events of another agency that stay visible (why the case came here), with their texts.
-OTHER_AGENCY_VISIBLE = {"return_not_competent": ("reason",)}
+#: Events of another agency, or of an admin, that stay visible (why the case came here), with their texts.
+OTHER_AGENCY_VISIBLE = {"return_not_competent": ("reason",), "agency_merged": ("merged_from",)}
 
 
 @dataclass

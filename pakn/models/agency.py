@@ -47,10 +47,16 @@ class Agency(db.Model):
     phone: Mapped[str | None] = mapped_column(String(30))
     address: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when an admin merged this agency into another (provinces and communes were merged in
+    #: 2025): its cases, staff and rules moved there, and it stays, inactive, for its history.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     level: Mapped[AgencyLevel] = relationship()
-    parent: Mapped["Agency | None"] = relationship(remote_side="Agency.id", back_populates="children")
-    children: Mapped[list["Agency"]] = relationship(back_populates="parent")
+    parent: Mapped["Agency | None"] = relationship(remote_side="Agency.id", back_populates="children",
+                                                    foreign_keys=[parent_id])
+    children: Mapped[list["Agency"]] = relationship(back_populates="parent", foreign_keys=[parent_id])
+    merged_into: Mapped["Agency | None"] = relationship(remote_side="Agency.id", foreign_keys=[merged_into_id])
 
     def __repr__(self) -> str:
         return f"<Agency {self.code}>"

@@ -38,6 +38,9 @@ LABELS = {
     "document_date": N_("Ngày văn bản"), "public_title": N_("Tiêu đề công khai"),
     "public_summary": N_("Tóm tắt công khai"), "public_answer": N_("Nội dung trả lời công khai"),
     "code": N_("Mã PAKN"), "reference": N_("Số, ký hiệu văn bản"), "clerk": N_("Cán bộ Văn phòng"),
+    # agency_merged (pakn.operations.admin.merge_agencies)
+    "merged_from": N_("Cơ quan đã sáp nhập"), "from_agency": N_("Mã cơ quan cũ"),
+    "to_agency": N_("Mã cơ quan tiếp nhận"),
 }
 
 #: Statuses of an answer revision (pakn.models.answer.ANSWER_STATUSES).

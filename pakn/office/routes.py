@@ -34,7 +34,8 @@ from .redaction import find_personal_data, proposal
 from .suggestions import suggest
 
 EXTRA_ACTIONS = {"assign_clerk": N_("Phân công cán bộ Văn phòng"), "remind_agency": N_("Nhắc việc cơ quan"),
-                 "document.issued": N_("Ban hành văn bản")}
+                 "document.issued": N_("Ban hành văn bản"),
+                 "agency_merged": N_("Chuyển sang cơ quan tiếp nhận khi sáp nhập")}
 #: The triggers the console offers first, in this order, when they are available.
 PRIMARY = ("forward", "accept_answer", "notify", "publish", "close", "handle_in_office", "return_answer")
 

@@ -18,10 +18,10 @@ from workflows.payloads import IntakeSchema
 from workflows.pakn import WORKFLOW
 
 from ..extensions import db
-from ..models import Agency, Attachment, AuditEvent, CaseAssignment, Feedback, Field, RoutingRule, StageVisit
+from ..models import Agency, Attachment, CaseAssignment, Feedback, Field, RoutingRule, StageVisit
 from ..models.types import utcnow
 from ..operations import InvalidPayload, OperationError, receive_feedback, transaction
-from ..operations.feedback import _actor_fields
+from ..operations.admin import audit as admin_audit
 from ..operations.reminder import remind_agency
 from ..storage import send_attachment, store_upload, validate_uploads
 from . import bp
@@ -123,10 +123,9 @@ def _manager_only() -> None:
 
 
 def _audit_rule(action: str, rule: RoutingRule) -> None:
-    db.session.add(AuditEvent(feedback_id=None, action=action, at=utcnow(),
-                              data={"rule": rule.id, "kind": rule.kind, "agency": rule.agency_id,
-                                    "field": rule.field_id, "keyword": rule.keyword, "active": rule.active},
-                              **_actor_fields(current_user)))
+    admin_audit(action, current_user, {"rule": rule.id, "kind": rule.kind, "agency": rule.agency_id,
+                                       "field": rule.field_id, "keyword": rule.keyword, "active": rule.active,
+                                       "priority": rule.priority})
 
 
 def _rules_page(errors: list[str] | None = None, values: dict | None = None, status: int = 200):

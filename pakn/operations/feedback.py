@@ -247,6 +247,8 @@ def _resolve(transition: Transition, case: Feedback, payload: dict, now: datetim
         ctx["agency"] = db.session.scalar(select(Agency).where(Agency.code == payload["agency"]))
         if ctx["agency"] is None:
             raise InvalidPayload({"agency": [N_("Cơ quan không tồn tại.")]})
+        if not ctx["agency"].active:  # deactivated or merged by an admin: it keeps its history only
+            raise InvalidPayload({"agency": [N_("Cơ quan đã ngừng hoạt động.")]})
     if payload.get("suggested_agency"):
         if db.session.scalar(select(Agency.id).where(Agency.code == payload["suggested_agency"])) is None:
             raise InvalidPayload({"suggested_agency": [N_("Cơ quan không tồn tại.")]})

@@ -28,6 +28,8 @@ from ..operations import (
     transaction,
 )
 from ..schemas.action import refusal_message
+from ..operations.clock import clock_settings, settings_of
+from ..settings import megabytes, value as setting
 from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
@@ -61,7 +63,8 @@ def _labels():
 # -- guidance -----------------------------------------------------------------------------
 @bp.route("/huong-dan")
 def guidance():
-    return render_template("portal/guidance.html")
+    # The time limits in force (an admin's version from /admin/clock, else the legal defaults).
+    return render_template("portal/guidance.html", clock=clock_settings())
 
 
 # -- submission ---------------------------------------------------------------------------
@@ -132,9 +135,9 @@ def _render_form(form: SubmissionForm, errors: dict | None = None, similar=None,
                for name in order for message in errors.get(name, [])]
     return render_template("portal/submit.html", form=form, errors=errors, summary=summary,
                            similar=similar, checked=checked,
-                           max_files=current_app.config["UPLOAD_MAX_FILES"],
-                           max_file_size=current_app.config["UPLOAD_MAX_FILE_BYTES"] // (1024 * 1024),
-                           max_total_size=current_app.config["UPLOAD_MAX_TOTAL_BYTES"] // (1024 * 1024)), status
+                           max_files=setting("UPLOAD_MAX_FILES"),
+                           max_file_size=megabytes(setting("UPLOAD_MAX_FILE_BYTES")),
+                           max_total_size=megabytes(setting("UPLOAD_MAX_TOTAL_BYTES"))), status
 
 
 def _show_receipt(case: Feedback, token: str):
@@ -242,7 +245,7 @@ def receipt(code: str):
     visit = open_visit(case)
     return render_template("portal/receipt.html", case=case, link=link,
                            forward_due=visit.due_at if visit and visit.stage == "classify" else None,
-                           clock=current_app.config["CLOCK"])
+                           clock=settings_of(case.clock_setting_id))  # the version its clocks run under
 
 
 # -- tracking -------------------------------------------------------------------------------

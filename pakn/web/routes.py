@@ -17,9 +17,10 @@ from . import bp
 @bp.route("/")
 def home():
     """The citizen portal's home: what to do here, and the latest published answers."""
+    from ..operations.clock import clock_settings
     from ..portal.public import Filters, published_all
 
-    return render_template("web/home.html", latest=published_all(Filters(), limit=5))
+    return render_template("web/home.html", latest=published_all(Filters(), limit=5), clock=clock_settings())
 
 
 @bp.route("/lang/<code>")
