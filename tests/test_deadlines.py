@@ -293,15 +293,12 @@ def test_sweep_command(app, make_case, runner):
     assert "no notices" in again.output
 
 
-def test_two_concurrent_sweeps_write_each_notice_once(app, make_case):
-    if app.config["BACKEND"] != "postgresql":
-        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
-    with time_machine.travel(local(2026, 3, 2), tick=False):
-        codes = [make_case("in_progress")[0] for _ in range(6)] + [make_case("received")[0] for _ in range(6)]
-    barrier = threading.Barrier(4)
+def concurrent_sweeps(app, at: datetime, count: int = 4) -> None:
+    """``count`` sweeps at the instant ``at``, started together, each in its own transaction."""
+    barrier = threading.Barrier(count)
     errors: list[BaseException] = []
 
-    def worker(at: datetime):
+    def worker():
         try:
             with app.app_context():
                 barrier.wait()
@@ -310,13 +307,21 @@ def test_two_concurrent_sweeps_write_each_notice_once(app, make_case):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    for at in (local(2026, 3, 6, 8), local(2026, 3, 24, 8)):
-        threads = [threading.Thread(target=worker, args=(at.astimezone(UTC),)) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     assert not errors
+
+
+def test_two_concurrent_sweeps_write_each_notice_once(app, make_case):
+    if app.config["BACKEND"] != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
+    with time_machine.travel(local(2026, 3, 2), tick=False):
+        codes = [make_case("in_progress")[0] for _ in range(6)] + [make_case("received")[0] for _ in range(6)]
+    for at in (local(2026, 3, 6, 8), local(2026, 3, 24, 8)):
+        concurrent_sweeps(app, at.astimezone(UTC))
     with app.app_context():
         expected = {"agency.reminder": 6, "office.escalation": 12, "agency.escalation": 6,
                     "agency.progress_update_due": 6}

@@ -6,7 +6,6 @@ A real SMTP server (aiosmtpd) and a real HTTP SMS gateway run on 127.0.0.1 for e
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -29,6 +28,7 @@ from .conftest import csrf_token
 from workflows.calendar import TZ
 
 from .notify_support import SmsGatewayServer, SmtpSink, free_port
+from .test_deadlines import concurrent_sweeps
 from .test_web import compiled_catalogs, english  # noqa: F401 (fixtures)
 
 SUBMITTER = SUBMISSION["submitter_email"]
@@ -518,24 +518,7 @@ def test_two_concurrent_sweeps_list_each_case_once_in_the_messages_sent(app, wor
     codes = [make_case("in_progress")[0] for _ in range(6)]
     with app.app_context():
         at = _overdue_at(codes)
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def sweep():
-        try:
-            with app.app_context():
-                barrier.wait()
-                with transaction():
-                    run_sweep(at)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    concurrent_sweeps(app, at)
     with app.app_context():
         relay_pending(at)
     for address, pattern in (("lead_a@pakn.test", "Quá hạn"), ("lead@pakn.test", "Quá hạn"),
