@@ -512,6 +512,21 @@ def test_a_one_case_sweep_message_names_the_case_in_its_subject(ctx, world, noti
     assert _listed(msg, [code]) == [code]
 
 
+def test_a_sweep_message_lists_the_earliest_cases_and_counts_the_rest(ctx, world, notify, make_case, monkeypatch):
+    import pakn.deadlines.sweep
+
+    monkeypatch.setattr(pakn.deadlines.sweep, "LIST_LIMIT", 2)  # as if the agency had 1,001 overdue cases
+    codes = [make_case("in_progress")[0] for _ in range(3)]
+    at = _overdue_at(codes)
+    with transaction():
+        run_sweep(at)
+    relay_pending(at)
+    msg = one(notify.to("lead_a@pakn.test"), "Quá hạn")
+    assert "3 phản ánh, kiến nghị" in subject(msg) and len(_listed(msg, codes)) == 2
+    assert "còn 1 hồ sơ khác, xem đầy đủ tại: https://pakn.vinhlong.test/agency/?view=overdue" in notify.text(msg)
+    assert "còn <strong>1</strong> hồ sơ khác" in notify.html(msg)
+
+
 def test_two_concurrent_sweeps_list_each_case_once_in_the_messages_sent(app, world, notify, make_case):
     if app.config["BACKEND"] != "postgresql":
         pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
