@@ -222,7 +222,7 @@ def _sweep_portable(d: _Dialect, params: dict) -> tuple[int, int]:
 
 def _write_messages(d: _Dialect, params: dict) -> tuple[dict[str, int], dict[str, int]]:
     """One outbox row per (kind, recipient) for the claims of this run. Returns the notices
-    and the messages per kind. The rows are at most four per agency, whatever the cases."""
+    and the messages per kind: a few per recipient, whatever the number of cases."""
     rows = db.session.execute(_statement(
         "INSERT INTO outbox_message (created_at, kind, recipient_kind, recipient_agency_id, payload,"
         " status, attempts, available_at, dedupe_key)"
