@@ -29,6 +29,7 @@ from workflows.glossary import AnswerOutcome, RejectReason
 from workflows.pakn import WORKFLOW
 
 from . import digests
+from .kinds import SWEEP_KINDS
 
 
 @dataclass
@@ -121,6 +122,8 @@ def context_for(row: OutboxMessage, case: Feedback | None) -> dict[str, Any]:
         if visit is not None:
             ctx["stage_label"] = WORKFLOW.stages[visit.stage].label
             ctx["due_on"] = local_date(visit.extended_due_at or visit.due_at)
+    if payload.get("run_id") and row.kind in SWEEP_KINDS:
+        ctx.update(sweep_listing(row, agency))
     if payload.get("due_at") and "due_on" not in ctx:
         ctx["due_on"] = local_date(payload["due_at"])
     if row.kind == "office.overdue_digest":
@@ -130,6 +133,35 @@ def context_for(row: OutboxMessage, case: Feedback | None) -> dict[str, Any]:
         ctx["digest"] = digests.agency_rows(row.recipient_agency_id, payload.get("date"))
         ctx["digest_date"] = local_date(payload.get("date"))
     return ctx
+
+
+def thousands(number: int) -> str:
+    """12345 → "12.345" (the Vietnamese digit grouping)."""
+    return f"{number:,}".replace(",", ".")
+
+
+def sweep_listing(row: OutboxMessage, agency: Agency | None) -> dict[str, Any]:
+    """The cases of a deadline-sweep message (one per recipient, kind and sweep run): its
+    claims, earliest due first, each with its stage, due date and a link to the case; at most
+    ``LIST_LIMIT`` of them, the others counted and linked through the recipient's list."""
+    from pakn.deadlines.sweep import LIST_LIMIT, notices_of
+
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    office = agency is not None and agency.is_office
+    area = "office" if office else "agency"
+    lines = [{"code": code, "title": title, "stage": WORKFLOW.stages[stage].label if stage in WORKFLOW.stages else stage,
+              "agency": agency_name or "", "due_on": local_date(due_at), "sequence": sequence,
+              "link": f"{base}/{area}/cases/{code}"}
+             for _visit, sequence, due_at, stage, code, title, agency_name
+             in notices_of(row.payload["run_id"], row.kind, row.recipient_agency_id, LIST_LIMIT)]
+    count = int(row.payload.get("count") or len(lines))
+    if office:
+        list_link = f"{base}/office/board"
+    else:
+        list_link = f"{base}/agency/?view=" + ("due_soon" if row.kind == "agency.reminder" else "overdue")
+    return {"notices": lines, "notice_count": count, "notice_count_text": thousands(count),
+            "notices_more": max(count - len(lines), 0), "notices_more_text": thousands(max(count - len(lines), 0)),
+            "list_link": list_link}
 
 
 def render(kind: str, ctx: dict[str, Any]) -> Rendered:

@@ -78,7 +78,8 @@ def sweep_command(now_iso: str | None) -> None:
     with transaction():
         result = run_sweep(now)
     click.echo(f"sweep {result.run_id}: {result.marked_due_soon} due soon, {result.marked_overdue} overdue; "
-               + (", ".join(f"{k} {v}" for k, v in sorted(result.written.items())) or "no notices"))
+               + (", ".join(f"{k} {v}" for k, v in sorted(result.written.items())) or "no notices")
+               + f"; {sum(result.messages.values())} outbox message(s)")
 
 
 @pakn_cli.command("recompute-deadlines")

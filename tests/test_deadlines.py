@@ -48,6 +48,11 @@ def outbox(kind: str) -> list[OutboxMessage]:
                               .order_by(OutboxMessage.id)).all()
 
 
+def claims(kind: str) -> list[DeadlineNotice]:
+    return db.session.scalars(select(DeadlineNotice).where(DeadlineNotice.kind == kind)
+                              .order_by(DeadlineNotice.sequence, DeadlineNotice.id)).all()
+
+
 # -- clocks on real dates -----------------------------------------------------------------
 def test_received_the_day_before_tet_2026_is_due_after_the_holiday(app, make_case):
     with time_machine.travel(local(2026, 2, 13), tick=False):
@@ -232,9 +237,12 @@ def test_reminder_before_due_then_escalation_after_due_each_once(app, make_case,
         first = sweep(local(2026, 3, 6, 8))  # Friday: 1 working day before the due date
         assert first.written == {"agency.reminder": 1}
         assert sweep(local(2026, 3, 6, 9)).total == 0
-        [reminder] = outbox("agency.reminder")
-        assert reminder.payload == {"visit_id": visit_id, "stage": "classify", "due_at": "2026-03-09T16:59:59+00:00"}
+        [reminder] = outbox("agency.reminder")  # one message per recipient, listing the run's claims
+        assert reminder.payload == {"run_id": first.run_id, "count": 1} and reminder.feedback_id is None
         assert reminder.recipient_kind == "agency" and reminder.recipient_agency_id == world.office
+        [notice] = claims("agency.reminder")
+        assert (notice.visit_id, notice.sequence, notice.due_at, notice.run_id) == (
+            visit_id, 1, end_of_day(2026, 3, 9), first.run_id)
         assert db.session.get(StageVisit, visit_id).due_status == "due_soon"
 
         assert sweep(local(2026, 3, 9, 23, 59)).total == 0  # still on the due day
@@ -242,7 +250,8 @@ def test_reminder_before_due_then_escalation_after_due_each_once(app, make_case,
         assert late.written == {"office.escalation": 1}  # an office stage: no agency lead to escalate to
         assert sweep(local(2026, 3, 11)).total == 0
         [escalation] = outbox("office.escalation")
-        assert escalation.payload["stage"] == "classify" and escalation.recipient_kind == "office"
+        assert escalation.payload == {"run_id": late.run_id, "count": 1} and escalation.recipient_kind == "office"
+        assert [(n.visit_id, n.recipient_agency_id) for n in claims("office.escalation")] == [(visit_id, world.office)]
         assert db.session.get(StageVisit, visit_id).due_status == "overdue"
 
 
@@ -257,17 +266,20 @@ def test_overdue_agency_stage_escalates_to_both_leads_and_requires_progress_ever
                                   "agency.progress_update_due": 1}
         [agency_escalation] = outbox("agency.escalation")
         assert agency_escalation.recipient_agency_id == world.agency_a
-        assert agency_escalation.payload == {"visit_id": visit_id, "stage": "handle",
-                                             "due_at": "2026-03-23T16:59:59+00:00"}
-        [progress] = outbox("agency.progress_update_due")
-        assert progress.payload == {"visit_id": visit_id, "due_at": "2026-03-30T16:59:59+00:00"}
+        assert agency_escalation.payload == {"run_id": result.run_id, "count": 1}
+        [notice] = claims("agency.escalation")
+        assert (notice.visit_id, notice.due_at, notice.recipient_agency_id) == (
+            visit_id, end_of_day(2026, 3, 23), world.agency_a)
+        [progress] = claims("agency.progress_update_due")
+        assert (progress.visit_id, progress.sequence, progress.due_at) == (visit_id, 1, end_of_day(2026, 3, 30))
         for day in (25, 26, 27, 28, 29, 30):
             assert sweep(local(2026, 3, day, 8)).total == 0  # within the first 7 days
         assert sweep(local(2026, 3, 31, 8)).written == {"agency.progress_update_due": 1}
         assert sweep(local(2026, 4, 6, 8)).total == 0
         assert sweep(local(2026, 4, 7, 8)).written == {"agency.progress_update_due": 1}
-        dues = [m.payload["due_at"] for m in outbox("agency.progress_update_due")]
-        assert dues == ["2026-03-30T16:59:59+00:00", "2026-04-06T16:59:59+00:00", "2026-04-13T16:59:59+00:00"]
+        assert [(n.sequence, n.due_at) for n in claims("agency.progress_update_due")] == [
+            (1, end_of_day(2026, 3, 30)), (2, end_of_day(2026, 4, 6)), (3, end_of_day(2026, 4, 13))]
+        assert len(outbox("agency.progress_update_due")) == 3  # one message per sweep that found some
         assert len(outbox("agency.escalation")) == 1
 
 
@@ -281,15 +293,12 @@ def test_sweep_command(app, make_case, runner):
     assert "no notices" in again.output
 
 
-def test_two_concurrent_sweeps_write_each_notice_once(app, make_case):
-    if app.config["BACKEND"] != "postgresql":
-        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
-    with time_machine.travel(local(2026, 3, 2), tick=False):
-        codes = [make_case("in_progress")[0] for _ in range(6)] + [make_case("received")[0] for _ in range(6)]
-    barrier = threading.Barrier(4)
+def concurrent_sweeps(app, at: datetime, count: int = 4) -> None:
+    """``count`` sweeps at the instant ``at``, started together, each in its own transaction."""
+    barrier = threading.Barrier(count)
     errors: list[BaseException] = []
 
-    def worker(at: datetime):
+    def worker():
         try:
             with app.app_context():
                 barrier.wait()
@@ -298,20 +307,36 @@ def test_two_concurrent_sweeps_write_each_notice_once(app, make_case):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    for at in (local(2026, 3, 6, 8), local(2026, 3, 24, 8)):
-        threads = [threading.Thread(target=worker, args=(at.astimezone(UTC),)) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     assert not errors
+
+
+def test_two_concurrent_sweeps_write_each_notice_once(app, make_case):
+    if app.config["BACKEND"] != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
+    with time_machine.travel(local(2026, 3, 2), tick=False):
+        codes = [make_case("in_progress")[0] for _ in range(6)] + [make_case("received")[0] for _ in range(6)]
+    for at in (local(2026, 3, 6, 8), local(2026, 3, 24, 8)):
+        concurrent_sweeps(app, at.astimezone(UTC))
     with app.app_context():
-        counts = dict(db.session.execute(select(OutboxMessage.kind, func.count()).where(
-            OutboxMessage.kind.in_(["agency.reminder", "agency.escalation", "office.escalation",
-                                    "agency.progress_update_due"])).group_by(OutboxMessage.kind)).all())
-        assert counts == {"agency.reminder": 6, "office.escalation": 12, "agency.escalation": 6,
-                          "agency.progress_update_due": 6}
-        assert db.session.scalar(select(func.count()).select_from(DeadlineNotice)) == 30
+        expected = {"agency.reminder": 6, "office.escalation": 12, "agency.escalation": 6,
+                    "agency.progress_update_due": 6}
+        counts = dict(db.session.execute(select(DeadlineNotice.kind, func.count())
+                                         .group_by(DeadlineNotice.kind)).all())
+        assert counts == expected and sum(counts.values()) == 30
+        # Each claim is announced by exactly one message: the one of its own run and recipient.
+        listed: dict[str, int] = {}
+        for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind.in_(list(expected)))):
+            mine = db.session.scalar(select(func.count()).select_from(DeadlineNotice).where(
+                DeadlineNotice.run_id == row.payload["run_id"], DeadlineNotice.kind == row.kind,
+                DeadlineNotice.recipient_agency_id == row.recipient_agency_id))
+            assert row.payload["count"] == mine
+            listed[row.kind] = listed.get(row.kind, 0) + mine
+        assert listed == expected
         assert len(codes) == 12
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from notifications import kinds
 from notifications.jobs import backoff, deliver
 from notifications.relay import relay_pending
+from pakn.deadlines.sweep import run_sweep
 from pakn.extensions import db
 from pakn.models import AuditEvent, Delivery, Feedback, Notification, OutboxMessage, StageVisit, User
 from pakn.models.types import utcnow
@@ -24,7 +25,10 @@ from pakn.operations import SubmitterActor, apply_transition, find_by_tracking, 
 from pakn.scenarios import DRAFT, SUBMISSION, forward_to
 
 from .conftest import csrf_token
+from workflows.calendar import TZ
+
 from .notify_support import SmsGatewayServer, SmtpSink, free_port
+from .test_deadlines import concurrent_sweeps
 from .test_web import compiled_catalogs, english  # noqa: F401 (fixtures)
 
 SUBMITTER = SUBMISSION["submitter_email"]
@@ -423,7 +427,9 @@ def test_notifications_need_login(client):
 
 
 # -- sweep kinds and digests -------------------------------------------------------------------
-def test_reminder_and_escalation_rows_written_by_the_sweep_are_delivered(ctx, world, notify, make_case):
+def test_single_case_reminder_and_escalation_rows_are_delivered(ctx, world, notify, make_case):
+    """One row per case: the office console's one-click reminder, and rows an earlier version
+    of the sweep wrote (still delivered after an upgrade)."""
     code, _ = make_case("in_progress")
     case = db.session.scalar(select(Feedback).where(Feedback.code == code))
     visit = db.session.scalar(select(StageVisit).where(StageVisit.feedback_id == case.id,
@@ -443,6 +449,98 @@ def test_reminder_and_escalation_rows_written_by_the_sweep_are_delivered(ctx, wo
     assert not [m for m in notify.to("officer_a@pakn.test") if "Quá hạn" in subject(m)]  # lead only
     assert "Sở Xây dựng" in notify.text(one(notify.to("lead@pakn.test"), "Quá hạn"))
     assert one(notify.to("officer_a@pakn.test"), "cập nhật tiến độ")
+
+
+def _overdue_at(codes: list[str]):
+    """An instant one day after the latest due date of the open visits of ``codes``."""
+    dues = db.session.scalars(select(StageVisit.due_at).join(Feedback).where(
+        Feedback.code.in_(codes), StageVisit.finished_at.is_(None))).all()
+    return max(dues) + timedelta(days=1)
+
+
+def _listed(msg, codes) -> list[str]:
+    """The codes a sweep message lists, once per line it has (text part)."""
+    return [code for code in codes for line in SmtpSink.text(msg).splitlines() if line.startswith(f"- {code} |")]
+
+
+def test_the_sweep_sends_each_lead_one_message_listing_all_its_cases(app, world, notify, make_case, client, login):
+    codes = [make_case("in_progress")[0] for _ in range(3)]
+    other = make_case("in_progress", agency="STNMT")[0]
+    with app.app_context():
+        at = _overdue_at(codes + [other])
+        with transaction():
+            result = run_sweep(at)
+        assert result.written == {"agency.escalation": 4, "office.escalation": 4, "agency.progress_update_due": 4}
+        assert result.messages == {"agency.escalation": 2, "office.escalation": 1, "agency.progress_update_due": 2}
+        assert all(r.feedback_id is None for r in rows("agency.escalation"))
+        relay_pending(at)
+        assert {r.status for r in rows("agency.escalation") + rows("office.escalation")} == {"sent"}
+        due_on = db.session.scalar(select(StageVisit.due_at).join(Feedback).where(
+            Feedback.code == codes[0], StageVisit.finished_at.is_(None))).astimezone(TZ).strftime("%d/%m/%Y")
+
+    escalation = one(notify.to("lead_a@pakn.test"), "Quá hạn")
+    assert subject(escalation) == "Quá hạn: 3 phản ánh, kiến nghị đã quá hạn xử lý"
+    assert sorted(_listed(escalation, codes + [other])) == sorted(codes)  # each of its cases, once
+    text, html = notify.text(escalation), notify.html(escalation)
+    assert "Kính gửi" in text and "Xử lý, trả lời" in text and due_on in text
+    assert f"https://pakn.vinhlong.test/agency/cases/{codes[0]}" in text and f"/agency/cases/{codes[2]}" in html
+    assert "https://pakn.vinhlong.test/agency/?view=overdue" in text
+    assert not [m for m in notify.to("officer_a@pakn.test") if "Quá hạn" in subject(m)]  # the lead's message
+    assert sorted(_listed(one(notify.to("lead_b@pakn.test"), "Quá hạn"), codes + [other])) == [other]
+
+    office = one(notify.to("lead@pakn.test"), "Quá hạn")
+    assert sorted(_listed(office, codes + [other])) == sorted(codes + [other])
+    assert "Sở Xây dựng" in notify.text(office) and "Sở Nông nghiệp và Môi trường" in notify.text(office)
+    assert f"https://pakn.vinhlong.test/office/cases/{other}" in notify.text(office)
+
+    progress = one(notify.to("officer_a@pakn.test"), "cập nhật tiến độ")
+    assert sorted(_listed(progress, codes + [other])) == sorted(codes) and "lần 1" in notify.text(progress)
+
+    login("lead_a")  # in-app: one notice per message, with the number of cases
+    page = client.get("/notifications").get_data(as_text=True)
+    assert page.count("PAKN quá hạn xử lý") == 1 and "3 hồ sơ" in page
+
+
+def test_a_one_case_sweep_message_names_the_case_in_its_subject(ctx, world, notify, make_case):
+    code = make_case("in_progress")[0]
+    at = _overdue_at([code])
+    with transaction():
+        run_sweep(at)
+    relay_pending(at)
+    msg = one(notify.to("lead_a@pakn.test"), "Quá hạn")
+    assert subject(msg).startswith(f"[{code}] Quá hạn:") and "hạn ngày" in subject(msg)
+    assert _listed(msg, [code]) == [code]
+
+
+def test_a_sweep_message_lists_the_earliest_cases_and_counts_the_rest(ctx, world, notify, make_case, monkeypatch):
+    import pakn.deadlines.sweep
+
+    monkeypatch.setattr(pakn.deadlines.sweep, "LIST_LIMIT", 2)  # as if the agency had 1,001 overdue cases
+    codes = [make_case("in_progress")[0] for _ in range(3)]
+    at = _overdue_at(codes)
+    with transaction():
+        run_sweep(at)
+    relay_pending(at)
+    msg = one(notify.to("lead_a@pakn.test"), "Quá hạn")
+    assert "3 phản ánh, kiến nghị" in subject(msg) and len(_listed(msg, codes)) == 2
+    assert "còn 1 hồ sơ khác, xem đầy đủ tại: https://pakn.vinhlong.test/agency/?view=overdue" in notify.text(msg)
+    assert "còn <strong>1</strong> hồ sơ khác" in notify.html(msg)
+
+
+def test_two_concurrent_sweeps_list_each_case_once_in_the_messages_sent(app, world, notify, make_case):
+    if app.config["BACKEND"] != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL (SQLite serialises writers)")
+    codes = [make_case("in_progress")[0] for _ in range(6)]
+    with app.app_context():
+        at = _overdue_at(codes)
+    concurrent_sweeps(app, at)
+    with app.app_context():
+        relay_pending(at)
+    for address, pattern in (("lead_a@pakn.test", "Quá hạn"), ("lead@pakn.test", "Quá hạn"),
+                             ("officer_a@pakn.test", "cập nhật tiến độ")):
+        sent = [m for m in notify.to(address) if re.search(pattern, subject(m))]
+        listed = [code for m in sent for code in _listed(m, codes)]
+        assert sorted(listed) == sorted(codes), (address, [subject(m) for m in sent])
 
 
 def test_digests_are_written_once_a_day_and_list_overdue_cases(ctx, world, notify, runner, app):

@@ -25,5 +25,5 @@ def sweep_job(now_iso: str | None = None) -> dict:
                 result = run_sweep(datetime.fromisoformat(now_iso) if now_iso else None)
         finally:
             db.engine.dispose()  # the worker keeps no connection between runs
-    return {"run_id": result.run_id, "written": result.written,
+    return {"run_id": result.run_id, "written": result.written, "messages": result.messages,
             "marked_due_soon": result.marked_due_soon, "marked_overdue": result.marked_overdue}
