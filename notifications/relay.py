@@ -2,9 +2,9 @@
 
 After-commit: a session hook collects the ids of the outbox rows each flush inserts; when
 the transaction commits, they are enqueued (``REDIS_URL`` set), up to ``NOTIFY_BATCH_SIZE``
-rows per job (job id ``outbox-<id>`` for a one-row job), or delivered in-process (no ``REDIS_URL``: the embedded default). The operations layer keeps
-its single commit; nothing here can fail it: an enqueue error is logged and the rows stay
-``pending`` in the database.
+rows per job (job id ``outbox-<id>`` for a one-row job), or delivered in-process (no
+``REDIS_URL``: the embedded default). The operations layer keeps its single commit; nothing
+here can fail it: an enqueue error is logged and the rows stay ``pending`` in the database.
 
 Periodic: :func:`relay_pending` (``flask pakn relay``, a loop, or ``--once``) re-sends every
 row that is still pending (Redis was down at commit, or restarted empty), failed and due, or
