@@ -137,7 +137,7 @@ def main() -> None:
     from bench_jobs import noop
     from pakn import create_app
     from pakn.extensions import db
-    from pakn.models import Agency, AgencyLevel, Feedback, OutboxMessage
+    from pakn.models import Agency, AgencyLevel, OutboxMessage
     from pakn.operations import SubmitterActor, receive_feedback, transaction
     from pakn.scenarios import SUBMISSION
     from notifications.relay import relay_pending
