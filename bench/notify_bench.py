@@ -4,19 +4,22 @@ raw RQ throughput of the same worker class, in the same run.
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<throwaway db> \
     REDIS_URL=redis://127.0.0.1:6379/<throwaway db number> \
     .venv/bin/python bench/notify_bench.py [--messages 10000] [--raw-jobs 5000] [--workers 2]
-        [--classes fork,simple] [--record bench/RESULTS.md]
+        [--batch 20] [--classes fork,simple] [--record bench/RESULTS.md]
 
 THE DATABASE AND THE REDIS DB ARE WIPED (schema dropped and migrated; FLUSHDB). Loopback only.
 
 For each worker class (fork = notifications.worker.Worker, a work horse forked per job, RQ's
 default; simple = notifications.worker.SimpleWorker, jobs run in the worker process):
-  raw    - enqueue N no-op jobs, start W `rq worker --burst` processes, time until they exit;
-  notify - write M outbox rows (one e-mail each), relay them to RQ (timed apart: the relay
-           is one process doing one enqueue per row), start W burst workers, time until they
-           exit; then check the sink got exactly M messages, M distinct Message-IDs, and every
-           row is ``sent``.
-Reported: drain messages/s (wall, incl. worker start-up) and steady messages/s (first job
-start to last job end, from RQ's timestamps), and the ratio notify/raw.
+  raw    - enqueue N no-op jobs (one job per message: the floor of "one RQ job per
+           notification"), start W `rq worker --burst` processes, time until they exit;
+  notify - write M outbox rows (one e-mail each), relay them to RQ as the product does (one
+           job per --batch rows, each row claimed and recorded on its own; timed apart), start
+           an SMTP sink in its own process (bench/smtp_sink.py) and W burst workers, time until
+           the workers exit; then check the sink got exactly M messages with M distinct
+           Message-IDs, and every row is ``sent``.
+Reported: drain messages/s (wall, incl. worker start-up), steady messages/s (first job start
+to last job end, from RQ's timestamps), the ratio e-mails/s ÷ raw jobs/s (target ≥ 0.5,
+i.e. within 2x), and the load average before and after each phase (the machine is shared).
 """
 from __future__ import annotations
 
@@ -24,7 +27,6 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,22 +37,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 CLASSES = {"fork": "notifications.worker.Worker", "simple": "notifications.worker.SimpleWorker"}
 QUEUE = "notifications-bench"
-
-
-class CountingSink:
-    """aiosmtpd handler that keeps only what the check needs: recipients and Message-IDs."""
-
-    def __init__(self):
-        self.ids: list[str] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        head = envelope.content.split(b"\r\n\r\n", 1)[0]
-        mid = next((line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"message-id:")), b"")
-        with self.lock:
-            self.ids.append(mid.decode())
-        return "250 OK"
 
 
 def reset_database(url: str) -> None:
@@ -86,7 +72,29 @@ def run_workers(env, redis_url, cls, n, logdir, label) -> float:
     return time.perf_counter() - t0
 
 
-def steady_rate(conn, ids) -> float:
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def start_sink(port: int, outfile: Path) -> subprocess.Popen:
+    """The SMTP sink, in a process of its own (bench/smtp_sink.py)."""
+    sink = subprocess.Popen([sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(port), str(outfile)],
+                            stdout=subprocess.PIPE)
+    if sink.stdout.readline().strip() != b"ready":
+        sink.kill()
+        raise RuntimeError("the SMTP sink did not start")
+    return sink
+
+
+def stop_sink(sink: subprocess.Popen, outfile: Path) -> list[bytes]:
+    """Stop the sink (by its pid) and read the Message-IDs it received."""
+    sink.terminate()
+    sink.wait(60)
+    return outfile.read_bytes().split()
+
+
+def steady_rate(conn, ids, count: int | None = None) -> float:
+    """``count`` (default: one per job) ÷ (last job end − first job start), from RQ's timestamps."""
     from rq.job import Job
 
     jobs = [j for j in Job.fetch_many(ids, connection=conn) if j is not None]
@@ -94,7 +102,7 @@ def steady_rate(conn, ids) -> float:
     ends = [j.ended_at for j in jobs if j.ended_at]
     if len(ends) != len(ids):
         return float("nan")
-    return len(ids) / (max(ends) - min(starts)).total_seconds()
+    return (count or len(ids)) / (max(ends) - min(starts)).total_seconds()
 
 
 def main() -> None:
@@ -103,35 +111,33 @@ def main() -> None:
     ap.add_argument("--raw-jobs", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--classes", default="fork,simple")
+    ap.add_argument("--batch", type=int, default=20, help="outbox rows per RQ job (NOTIFY_BATCH_SIZE)")
     ap.add_argument("--record", default=None, help="append the result table to this Markdown file")
     a = ap.parse_args()
     db_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
     assert "127.0.0.1" in redis_url or "localhost" in redis_url, "loopback Redis only"
 
-    from aiosmtpd.controller import Controller
     from flask_migrate import upgrade
     from redis import Redis
     from rq import Queue
     from sqlalchemy import func, insert, select
 
-    sink = CountingSink()
     from tests.notify_support import free_port
 
     smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
     logdir = ROOT / "bench" / "results" / f"notify-{time.strftime('%Y%m%d-%H%M%S')}"
     logdir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}", "PAKN_SMTP_HOST": "127.0.0.1",
            "PAKN_SMTP_PORT": str(smtp_port), "PAKN_NOTIFY_QUEUE": QUEUE, "SECRET_KEY": "bench-secret",
-           "PAKN_INSTANCE_DIR": str(logdir), "PAKN_NOTIFY_AFTER_COMMIT": "0"}
+           "PAKN_INSTANCE_DIR": str(logdir), "PAKN_NOTIFY_AFTER_COMMIT": "0",
+           "PAKN_NOTIFY_BATCH_SIZE": str(a.batch)}
     os.environ.update({k: env[k] for k in ("PAKN_SMTP_HOST", "PAKN_SMTP_PORT", "PAKN_NOTIFY_QUEUE", "SECRET_KEY",
-                                           "PAKN_INSTANCE_DIR", "PAKN_NOTIFY_AFTER_COMMIT")})
+                                           "PAKN_INSTANCE_DIR", "PAKN_NOTIFY_AFTER_COMMIT", "PAKN_NOTIFY_BATCH_SIZE")})
 
     from bench_jobs import noop
     from pakn import create_app
     from pakn.extensions import db
-    from pakn.models import Agency, AgencyLevel, Feedback, OutboxMessage
+    from pakn.models import Agency, AgencyLevel, OutboxMessage
     from pakn.operations import SubmitterActor, receive_feedback, transaction
     from pakn.scenarios import SUBMISSION
     from notifications.relay import relay_pending
@@ -143,10 +149,12 @@ def main() -> None:
         # -- raw RQ: no-op jobs, same worker class ------------------------------------------
         conn.flushdb()
         q = Queue(QUEUE, connection=conn)
-        ids = [q.enqueue(noop).id for _ in range(a.raw_jobs)]
+        ids = [q.enqueue(noop, result_ttl=7200).id for _ in range(a.raw_jobs)]  # timestamps kept for "steady"
+        load = loadavg()
         wall = run_workers(env, redis_url, cls, a.workers, logdir, f"raw-{name}")
-        raw = {"drain": a.raw_jobs / wall, "steady": steady_rate(conn, ids)}
-        print(f"{name} raw RQ: drain {raw['drain']:.0f}/s steady {raw['steady']:.0f}/s", flush=True)
+        raw = {"drain": a.raw_jobs / wall, "steady": steady_rate(conn, ids), "load": load + " → " + loadavg()}
+        print(f"{name} raw RQ: drain {raw['drain']:.0f}/s steady {raw['steady']:.0f}/s; load {raw['load']}",
+              flush=True)
 
         # -- notifications: outbox rows -> relay -> workers -> SMTP sink -----------------------
         conn.flushdb()
@@ -166,22 +174,27 @@ def main() -> None:
                 for i in range(a.messages)])
             db.session.execute(OutboxMessage.__table__.delete().where(OutboxMessage.kind == "submitter.receipt"))
             db.session.commit()
-            del sink.ids[:]
-            t0 = time.perf_counter()
-            relay_pending()
-            relay_rate = a.messages / (time.perf_counter() - t0)
-            job_ids = [f"outbox-{i}" for i, in db.session.execute(select(OutboxMessage.id))]
-            assert Queue(QUEUE, connection=conn).count == a.messages
-            wall = run_workers(env, redis_url, cls, a.workers, logdir, f"notify-{name}")
+            sink = start_sink(smtp_port, logdir / f"sink-{name}.ids")
+            try:
+                t0 = time.perf_counter()
+                relay_pending()
+                relay_rate = a.messages / (time.perf_counter() - t0)
+                q = Queue(QUEUE, connection=conn)
+                job_ids = q.job_ids
+                load = loadavg()
+                wall = run_workers(env, redis_url, cls, a.workers, logdir, f"notify-{name}")
+                load += " → " + loadavg()
+            finally:
+                ids = stop_sink(sink, logdir / f"sink-{name}.ids")
             sent = db.session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
             db.session.rollback()
-        notify = {"drain": a.messages / wall, "steady": steady_rate(conn, job_ids), "relay": relay_rate}
-        ok = len(sink.ids) == a.messages and len(set(sink.ids)) == a.messages and sent == a.messages
+        notify = {"drain": a.messages / wall, "steady": steady_rate(conn, job_ids, a.messages), "relay": relay_rate,
+                  "jobs": len(job_ids), "load": load}
+        ok = len(ids) == a.messages and len(set(ids)) == a.messages and sent == a.messages
         print(f"{name} notifications: drain {notify['drain']:.0f}/s steady {notify['steady']:.0f}/s "
-              f"relay {relay_rate:.0f}/s; mails {len(sink.ids)}, distinct Message-IDs {len(set(sink.ids))}, "
-              f"rows sent {sent}, ok={ok}", flush=True)
+              f"relay {relay_rate:.0f}/s; {len(job_ids)} jobs; mails {len(ids)}, distinct Message-IDs "
+              f"{len(set(ids))}, rows sent {sent}, ok={ok}; load {load}", flush=True)
         results.append((name, raw, notify, ok))
-    controller.stop()
     conn.flushdb()
 
     from importlib.metadata import version
@@ -189,15 +202,18 @@ def main() -> None:
     backend = "PostgreSQL" if db_url.startswith("postgres") else "SQLite"
     head = (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores (shared), {backend}, "
             f"redis-server {conn.info('server')['redis_version']}, rq {version('rq')}, "
-            f"{a.workers} workers, {a.messages} e-mails, {a.raw_jobs} no-op jobs")
+            f"{a.workers} workers, {a.messages} e-mails in jobs of {a.batch} rows, {a.raw_jobs} no-op jobs "
+            f"(one per message); SMTP sink in its own process")
     lines = [f"Run: {head}.", "",
              "| worker class | raw RQ no-op jobs/s (drain / steady) | e-mails/s outbox → SMTP sink "
-             "(drain / steady) | ratio raw ÷ e-mail (drain) | relay enqueue rows/s | all sent once |",
-             "|---|---:|---:|---:|---:|---|"]
+             "(drain / steady) | ratio e-mail ÷ raw (drain / steady) | delivery jobs | relay enqueue rows/s "
+             "| all sent once | load average (raw; e-mail) |",
+             "|---|---:|---:|---:|---:|---:|---|---|"]
     for name, raw, notify, ok in results:
         lines.append(f"| {name} (`{CLASSES[name]}`) | {raw['drain']:.0f} / {raw['steady']:.0f} | "
-                     f"{notify['drain']:.0f} / {notify['steady']:.0f} | {raw['drain'] / notify['drain']:.2f}× | "
-                     f"{notify['relay']:.0f} | {ok} |")
+                     f"{notify['drain']:.0f} / {notify['steady']:.0f} | {notify['drain'] / raw['drain']:.2f} / "
+                     f"{notify['steady'] / raw['steady']:.2f} | {notify['jobs']} | {notify['relay']:.0f} | {ok} | "
+                     f"{raw['load']}; {notify['load']} |")
     text = "\n".join(lines)
     print("\n" + text)
     (logdir / "summary.md").write_text(text + "\n")

@@ -51,6 +51,7 @@ class Mailer:
         self._key = (self.host, self.port, self.security, self.username, os.getpid())
         self._conn: smtplib.SMTP | None = _idle.pop(self._key, None)
         self._reused = self._conn is not None
+        self._unreachable: TemporaryFailure | None = None
 
     @property
     def configured(self) -> bool:
@@ -63,6 +64,9 @@ class Mailer:
                                         context=ssl.create_default_context())
             else:
                 conn = smtplib.SMTP(self.host, self.port, local_hostname=self.helo, timeout=self.timeout)
+            # Without TCP_NODELAY the final "." (a write of its own, after the hand-over commit)
+            # waits for the ACK of the message body, which the server delays by up to 40 ms.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo()
             if self.security == "starttls":
                 conn.starttls(context=ssl.create_default_context())
@@ -98,10 +102,20 @@ class Mailer:
                 pass
             self._conn = None
 
-    def send(self, msg: EmailMessage, recipient: str, before_final_dot: Callable[[], None]) -> None:
-        """Send ``msg`` to ``recipient``; raise TemporaryFailure or PermanentFailure."""
+    def send(self, msg: EmailMessage | bytes, recipient: str, before_final_dot: Callable[[], None]) -> None:
+        """Send ``msg`` (a message, or its bytes with CRLF line ends) to ``recipient``; raise
+        TemporaryFailure or PermanentFailure.
+
+        Once this Mailer could not connect, later sends fail at once with the same error (the
+        rest of a batch is retried later, instead of waiting for a timeout per message)."""
+        if self._unreachable is not None:
+            raise TemporaryFailure(str(self._unreachable), self._unreachable.code)
         if self._conn is None:
-            self._conn, self._reused = self._connect(), False
+            try:
+                self._conn, self._reused = self._connect(), False
+            except TemporaryFailure as exc:
+                self._unreachable = exc
+                raise
         conn = self._conn
         dot_sent = False
         try:
@@ -122,12 +136,16 @@ class Mailer:
             code, reply = conn.docmd("DATA")
             if code != 354:
                 raise _classify(code, reply, "DATA")
-            data = msg.as_bytes()
+            data = msg if isinstance(msg, bytes) else msg.as_bytes()
             data = re.sub(rb"(?m)^\.", b"..", data)  # dot-stuffing (RFC 5321 §4.5.2)
             if not data.endswith(b"\r\n"):
                 data += b"\r\n"
             conn.send(data)
-            before_final_dot()
+            try:
+                before_final_dot()
+            except BaseException:
+                self._drop()  # mid-DATA: closing the connection makes the server drop the message
+                raise
             dot_sent = True
             conn.send(b".\r\n")
             code, reply = conn.getreply()

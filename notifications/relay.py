@@ -1,10 +1,10 @@
 """The relay: moves outbox rows to RQ after commit, or runs them in-process; re-sends later.
 
 After-commit: a session hook collects the ids of the outbox rows each flush inserts; when
-the transaction commits, they are enqueued (``REDIS_URL`` set) with job id ``outbox-<id>``,
-or delivered in-process (no ``REDIS_URL``: the embedded default). The operations layer keeps
-its single commit; nothing here can fail it: an enqueue error is logged and the rows stay
-``pending`` in the database.
+the transaction commits, they are enqueued (``REDIS_URL`` set), up to ``NOTIFY_BATCH_SIZE``
+rows per job (job id ``outbox-<id>`` for a one-row job), or delivered in-process (no
+``REDIS_URL``: the embedded default). The operations layer keeps its single commit; nothing
+here can fail it: an enqueue error is logged and the rows stay ``pending`` in the database.
 
 Periodic: :func:`relay_pending` (``flask pakn relay``, a loop, or ``--once``) re-sends every
 row that is still pending (Redis was down at commit, or restarted empty), failed and due, or
@@ -92,26 +92,43 @@ def retry_policy(config):
     return Retry(max=tries, interval=[jobs.backoff(n, config) for n in range(1, tries + 1)])
 
 
-def enqueue(q, outbox_id: int, config) -> None:
-    q.enqueue(jobs.deliver, outbox_id, job_id=jobs.job_id(outbox_id), retry=retry_policy(config),
-              job_timeout=max(config["SMTP_TIMEOUT"] * 4, 60), result_ttl=600, failure_ttl=7 * 86400,
-              description=f"deliver outbox row {outbox_id}")
+#: Redis key naming the job that carries an outbox row (one job carries up to
+#: ``NOTIFY_BATCH_SIZE`` rows), so that the periodic relay can tell whether it is still coming.
+_ROW_JOB = "pakn:outbox-job:{}"
+_ROW_JOB_TTL = 7 * 86400  # as long as a failed job is kept
+
+
+def batches(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[k:k + size] for k in range(0, len(ids), size)]
+
+
+def enqueue(q, outbox_ids: list[int], config) -> None:
+    """One job for these rows, and which job carries each row: one Redis round trip."""
+    jid = jobs.batch_job_id(outbox_ids)
+    with q.connection.pipeline() as pipe:
+        q.enqueue(jobs.deliver_many, outbox_ids, job_id=jid, retry=retry_policy(config),
+                  job_timeout=max(config["SMTP_TIMEOUT"] * 4, 60) * len(outbox_ids), result_ttl=600,
+                  failure_ttl=_ROW_JOB_TTL, pipeline=pipe,
+                  description=f"deliver outbox rows {', '.join(map(str, outbox_ids))}")
+        for outbox_id in outbox_ids:
+            pipe.set(_ROW_JOB.format(outbox_id), jid, ex=_ROW_JOB_TTL)
+        pipe.execute()
 
 
 def relay_ids(app: Flask, ids: list[int]) -> int:
-    """Hand these rows over now; returns how many were handed over."""
+    """Hand these rows over now, ``NOTIFY_BATCH_SIZE`` per job; returns how many were handed over."""
     if app.config.get("REDIS_URL"):
         q = queue(app)
         done = 0
-        for outbox_id in ids:
-            enqueue(q, outbox_id, app.config)  # a Redis error propagates: the rest stays pending
-            done += 1
+        for chunk in batches(ids, app.config["NOTIFY_BATCH_SIZE"]):
+            enqueue(q, chunk, app.config)  # a Redis error propagates: the rest stays pending
+            done += len(chunk)
         return done
-    for outbox_id in ids:
+    for chunk in batches(ids, app.config["NOTIFY_BATCH_SIZE"]):
         try:
-            jobs.deliver(outbox_id)
-        except Exception as exc:  # recorded on the row; retried by the periodic relay
-            log.info("in-process delivery of outbox row %s: %s", outbox_id, exc)
+            jobs.deliver_many(chunk)
+        except Exception as exc:  # recorded on the rows; retried by the periodic relay
+            log.info("in-process delivery of outbox rows %s: %s", chunk, exc)
     return len(ids)
 
 
@@ -152,11 +169,15 @@ def _hand_over(app: Flask, rows: list[tuple[int, str]]) -> int:
         return relay_ids(app, [i for i, _ in rows])
     from rq.job import Job, JobStatus
 
-    q = queue(app)
+    conn = redis_connection(app)
+    carriers = [(found.decode() if found else jobs.job_id(outbox_id)) for (outbox_id, _), found
+                in zip(rows, conn.mget([_ROW_JOB.format(i) for i, _ in rows]))]
+    unique = list(dict.fromkeys(carriers))
+    existing = dict(zip(unique, Job.fetch_many(unique, connection=conn)))
     waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-    existing = Job.fetch_many([jobs.job_id(i) for i, _ in rows], connection=redis_connection(app))
-    done = 0
-    for (outbox_id, status), job in zip(rows, existing):
+    todo = []
+    for (outbox_id, status), carrier in zip(rows, carriers):
+        job = existing[carrier]
         if job is not None and status != "sending":
             try:
                 state = job.get_status(refresh=False)
@@ -164,9 +185,8 @@ def _hand_over(app: Flask, rows: list[tuple[int, str]]) -> int:
                 state = None
             if state in waiting or (state == JobStatus.STARTED and status == "pending"):
                 continue  # its job is still coming
-        enqueue(q, outbox_id, app.config)
-        done += 1
-    return done
+        todo.append(outbox_id)
+    return relay_ids(app, todo)
 
 
 def relay_once(now: datetime | None = None, digests: bool = True) -> dict:

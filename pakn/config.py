@@ -188,6 +188,9 @@ class Config:
         self.NOTIFY_RETRY_CAP = _env_int("PAKN_NOTIFY_RETRY_CAP", 3600)
         #: A row claimed ("sending") longer ago than this is taken as abandoned (worker killed).
         self.NOTIFY_CLAIM_TIMEOUT = _env_int("PAKN_NOTIFY_CLAIM_TIMEOUT", 300)
+        #: Outbox rows per RQ job: the relay enqueues one job per this many due rows (each row is
+        #: still claimed and recorded on its own); 1 = one job per row.
+        self.NOTIFY_BATCH_SIZE = max(_env_int("PAKN_NOTIFY_BATCH_SIZE", 20), 1)
         #: Seconds between two passes of `flask pakn relay`.
         self.RELAY_INTERVAL = _env_int("PAKN_RELAY_INTERVAL", 30)
         #: Local hour (Asia/Ho_Chi_Minh) from which the relay writes the day's digests.

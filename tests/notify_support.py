@@ -51,6 +51,7 @@ class SmtpSink:
         self.rcpt_attempts = 0
         self.stalled = threading.Event()
         self._stall = False
+        self._stall_after = 0
         self._released = threading.Event()
         self._lock = threading.Lock()
         self.port = free_port()
@@ -64,8 +65,9 @@ class SmtpSink:
         self.release()
         self.controller.stop()
 
-    def stall_next(self) -> None:
-        self._stall, self._released = True, threading.Event()
+    def stall_next(self, after: int = 0) -> None:
+        """Make the next RCPT hang (or the one after ``after`` more have passed)."""
+        self._stall, self._stall_after, self._released = True, after, threading.Event()
         self.stalled.clear()
 
     def release(self) -> None:
@@ -74,7 +76,11 @@ class SmtpSink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self._lock:
             self.rcpt_attempts += 1
-            stall, self._stall = self._stall, False
+            stall = self._stall and self._stall_after == 0
+            if self._stall and not stall:
+                self._stall_after -= 1
+            elif stall:
+                self._stall = False
             reply = self.script.pop(0) if self.script else None
         if stall:
             self.stalled.set()

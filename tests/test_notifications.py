@@ -6,6 +6,7 @@ A real SMTP server (aiosmtpd) and a real HTTP SMS gateway run on 127.0.0.1 for e
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -15,7 +16,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from notifications import kinds
-from notifications.jobs import backoff, deliver
+from notifications.errors import RetryLater
+from notifications.jobs import backoff, deliver, deliver_many
 from notifications.relay import relay_pending
 from pakn.deadlines.sweep import run_sweep
 from pakn.extensions import db
@@ -274,6 +276,71 @@ def test_a_job_run_twice_sends_once(ctx, world, notify, monkeypatch, app):
     assert deliver(row.id) == "not due or already done"
     relay_pending()
     assert len(notify.messages) == 1 and notify.rcpt_attempts == 1
+
+
+def progress_rows(case_id: int, n: int) -> list[int]:
+    """``n`` progress notices to the submitter of ``case_id``, written in one transaction."""
+    with transaction():
+        added = [OutboxMessage(kind="submitter.progress_update", feedback_id=case_id, recipient_kind="submitter",
+                               payload={"trigger": "post_progress", "message": f"Tiến độ lần {i}."})
+                 for i in range(n)]
+        db.session.add_all(added)
+    return [row.id for row in added]
+
+
+def test_one_job_delivers_a_batch_each_row_on_its_own(ctx, world, notify, monkeypatch, app):
+    """One job, four rows: a row already sent is skipped, a greylisted one is retried alone."""
+    monkeypatch.setitem(app.config, "NOTIFY_AFTER_COMMIT", False)
+    with transaction():
+        case, _ = receive_feedback(SUBMISSION, SubmitterActor())
+    receipt = rows()[0].id
+    first, second, third = progress_rows(case.id, 3)
+    assert deliver(first) == "sent"
+    notify.script = ["250 OK", "451 4.7.1 Greylisted, try again"]  # the receipt passes, the 2nd row waits
+    with pytest.raises(RetryLater):
+        deliver_many([receipt, first, second, third])
+    db.session.expire_all()
+    assert [r.status for r in rows()] == ["sent", "sent", "failed", "sent"]
+    texts = [notify.text(m) for m in notify.to(SUBMITTER)]
+    assert len(texts) == 3 and "Tiến độ lần 2." in texts[-1] and not any("Tiến độ lần 1." in t for t in texts)
+    later = rows()[2].available_at + timedelta(seconds=1)
+    with time_machine.travel(later):
+        assert deliver_many([receipt, first, second, third]) == {
+            receipt: "not due or already done", first: "not due or already done", second: "sent",
+            third: "not due or already done"}
+    ids = [m["Message-ID"] for m in notify.messages]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert ids[-1].startswith(f"<pakn.outbox-{second}.")  # the greylisted row, once, after its backoff
+    assert relay_pending() == 0
+
+
+def test_a_row_taken_over_by_another_job_is_not_handed_over_twice(ctx, world, notify, monkeypatch, app):
+    """A job stuck past the claim timeout finds the row claimed by another job: it drops its
+    unfinished message instead of completing it, so the citizen gets one mail."""
+    monkeypatch.setitem(app.config, "NOTIFY_AFTER_COMMIT", False)
+    monkeypatch.setitem(app.config, "NOTIFY_CLAIM_TIMEOUT", 1)
+    with transaction():
+        receive_feedback(SUBMISSION, SubmitterActor())
+    outbox_id = rows()[0].id
+    notify.stall_next()  # the first job hangs at RCPT
+    outcome = {}
+
+    def first_job():
+        with app.app_context():
+            outcome["first"] = deliver(outbox_id)
+
+    thread = threading.Thread(target=first_job)
+    thread.start()
+    assert notify.stalled.wait(30)
+    with time_machine.travel(utcnow() + timedelta(seconds=5)):  # its claim looks abandoned
+        assert relay_pending() == 1  # a second job re-claims the row and sends the mail
+    notify.release()
+    thread.join(60)
+    assert outcome["first"] == "taken over by another job"
+    db.session.expire_all()
+    assert rows()[0].status == "sent" and rows()[0].attempts == 2
+    assert len(notify.messages) == 1 and notify.rcpt_attempts == 2
+    assert db.session.scalar(select(Delivery.attempts)) == 1
 
 
 def test_smtp_451_then_250_gives_one_mail_after_backoff(ctx, world, notify):

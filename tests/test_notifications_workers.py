@@ -10,6 +10,7 @@ import os
 
 import pytest
 from redis import Redis
+from rq import Queue
 from rq.job import Job
 from sqlalchemy import func, select
 
@@ -17,6 +18,7 @@ from notifications.jobs import job_id
 from notifications.relay import relay_pending
 from pakn.extensions import db
 from pakn.models import Delivery, OutboxMessage
+from pakn.operations import transaction
 from pakn.scenarios import SUBMISSION
 
 from .notify_support import ROOT, RedisServer, SmtpSink, Workers, wait_until
@@ -144,6 +146,50 @@ def test_worker_sigkilled_mid_send_gives_exactly_one_mail(app, client, sink, wor
         assert relay_pending() == 0
     assert len(sink.to(SUBMITTER)) == 1 and len(sink.messages) == 1
     assert sink.rcpt_attempts == 2
+
+
+def test_worker_sigkilled_mid_batch_sends_every_row_once(app, client, sink, workers):
+    """One job carries three rows; the worker dies on the second: the first stays sent, the
+    second and third are sent once each after the relay re-sends them."""
+    code = submit(client)  # the receipt: a job of its own
+    with app.app_context():
+        case_id = db.session.scalar(select(OutboxMessage.feedback_id))
+        with transaction():  # three notices in one commit: one job
+            db.session.add_all([OutboxMessage(kind="submitter.progress_update", feedback_id=case_id,
+                                              recipient_kind="submitter",
+                                              payload={"trigger": "post_progress", "message": f"Tiến độ lần {i}."})
+                                for i in range(3)])
+    conn = Redis.from_url(workers.redis_url)
+    assert len(Queue(QUEUE, connection=conn).job_ids) == 2
+    sink.stall_next(after=2)  # the receipt and the first notice pass; the second hangs at RCPT
+    first = workers.start()
+    wait_until(sink.stalled.is_set, "the job to reach the second notice")
+    workers.kill(first)
+    sink.release()
+    assert len(sink.to(SUBMITTER)) == 2
+    with app.app_context():
+        assert [r.status for r in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))] == [
+            "sent", "sent", "sending", "sending"]
+        db.session.rollback()
+    workers.start()
+
+    def resent():
+        with app.app_context():
+            relay_pending()  # re-enqueues the two rows once their claims are stale (3 s here)
+        return len(sink.to(SUBMITTER)) >= 4
+
+    wait_until(resent, "the last two notices after the kill", timeout=90, every=0.5)
+    with app.app_context():
+        wait_until(lambda: not db.session.rollback() and {r.status for r in db.session.scalars(
+            select(OutboxMessage))} == {"sent"}, "every row marked sent")
+        assert relay_pending() == 0
+        assert [d.attempts for d in db.session.scalars(select(Delivery).order_by(Delivery.id))] == [1, 1, 1, 1]
+    texts = [sink.text(m) for m in sink.to(SUBMITTER)]
+    assert code in texts[0] and sorted(t for t in texts if "Tiến độ lần" in t) == sorted(texts[1:])
+    assert [sum(f"Tiến độ lần {i}." in t for t in texts) for i in range(3)] == [1, 1, 1]
+    ids = [m["Message-ID"] for m in sink.messages]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert sink.rcpt_attempts == 5
 
 
 def test_smtp_451_then_250_is_retried_by_rq_and_gives_one_mail(app, client, sink, workers):
