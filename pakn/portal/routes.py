@@ -20,6 +20,7 @@ from workflows.glossary import Kind, Subject
 from workflows.pakn import WORKFLOW
 from workflows.payloads import SubmissionSchema
 
+from .. import storage
 from ..extensions import csrf, db
 from ..models import Feedback, Field
 from ..models.types import utcnow
@@ -216,6 +217,11 @@ def submit():
         if files and "attachments" not in errors:
             errors["attachments"] = [_("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm.")]
         return _render_form(form, errors, status=422)
+    except storage.StorageUnavailable as err:
+        # The disk refused a file (full, read-only): nothing was kept (the transaction rolled
+        # back and pakn.storage removed what it had written). Keep what was typed; 503.
+        errors["attachments"] = [refusal_message(err), _("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm.")]
+        return _render_form(form, errors, status=503)
     except IntegrityError:
         # The same form was submitted in parallel and the other request won: show its receipt.
         previous = idempotency.find(key)
