@@ -29,6 +29,7 @@ from ..operations import (
     transaction,
 )
 from ..schemas.action import refusal_message
+from ..text import clean_input
 from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
@@ -41,10 +42,7 @@ _LIMIT_MSG = re.compile(r"^(Tối đa|Tối thiểu) (\d+) ký tự\.$")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _clean(value: str | None, limit: int) -> str:
-    """A query-string or look-up value without control characters (PostgreSQL refuses NUL in
-    text, which would otherwise be a 500), trimmed and cut to ``limit`` characters."""
-    return _CONTROL.sub("", value or "").strip()[:limit]
+_clean = clean_input  # query-string and look-up values (see pakn.text.clean_input)
 
 
 @bp.after_request
