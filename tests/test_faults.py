@@ -149,6 +149,37 @@ def test_redis_frozen_during_form_submissions_then_restarted_empty(app, world, t
                 db.engine.dispose()
 
 
+def test_a_retry_scheduled_in_redis_survives_redis_restarting_empty(app, client, sink, workers,  # noqa: F811
+                                                                    redis_server, monkeypatch):  # noqa: F811
+    """F2: the 451's retry waits in RQ's ScheduledJobRegistry; Redis loses it; the database does not."""
+    from rq.registry import ScheduledJobRegistry
+
+    monkeypatch.setitem(app.config, "NOTIFY_RETRY_BASE", 5)
+    workers.env["PAKN_NOTIFY_RETRY_BASE"] = "5"
+    sink.script = ["451 4.7.1 Greylisted, try again"]
+    workers.start()
+    submit(client)
+    wait_until(lambda: row(app).status == "failed", "the 451 recorded")
+    conn = Redis.from_url(redis_server.url)
+    wait_until(lambda: job_id(row(app).id) in ScheduledJobRegistry(QUEUE, connection=conn).get_job_ids(),
+               "the retry scheduled in Redis")
+    workers.stop_all()
+    redis_server.stop()
+    redis_server.start()  # empty: the scheduled retry is gone
+    assert not ScheduledJobRegistry(QUEUE, connection=Redis.from_url(redis_server.url)).get_job_ids()
+    workers.start()
+    assert row(app).status == "failed" and row(app).available_at is not None
+
+    def resent():  # the relay hands the row over once its available_at has passed
+        with app.app_context():
+            relay_pending()
+        return sink.to(SUBMITTER)
+
+    wait_until(resent, "the mail after Redis lost the retry", timeout=90, every=0.5)
+    wait_until(lambda: row(app).status == "sent", "row marked sent")
+    assert len(sink.to(SUBMITTER)) == 1 and sink.rcpt_attempts == 2
+
+
 # -- F7: SMTP stalls --------------------------------------------------------------------------------
 def test_smtp_stalling_before_it_has_the_message_times_out_then_one_mail(app, client, sink, workers):  # noqa: F811
     workers.env["PAKN_SMTP_TIMEOUT"] = "2"
