@@ -71,7 +71,8 @@ class Site:
                      "Content-Type: application/pdf\r\n\r\n")
         return "".join(parts).encode()
 
-    def raw(self, head: bytes, cookie: str, length: int | None) -> socket.socket:
+    def raw(self, cookie: str, length: int | None) -> socket.socket:
+        """A connection with the request line and headers sent; the caller sends the body."""
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
         lines = [f"POST /gop-y HTTP/1.1", f"Host: 127.0.0.1:{self.port}", f"Cookie: {cookie}",
                  f"Content-Type: multipart/form-data; boundary={BOUNDARY}", "Connection: close"]
@@ -91,36 +92,22 @@ def status_of(sock: socket.socket) -> int:
     return int(match.group(1)) if match else 0
 
 
-def announced_50mb(site: Site, results: list, start: threading.Event) -> None:
+def upload_50mb(site: Site, results: list, start: threading.Event, chunked: bool) -> None:
+    """Send a 50 MB upload, announced by Content-Length (or streamed chunked); record
+    (status, seconds until the status line arrived)."""
     cookie, token, key = site.get_form()
     head = site.form_head(token, key)
     start.wait()
     began = time.monotonic()
-    sock = site.raw(head, cookie, 50 * MB)
+    sock = site.raw(cookie, None if chunked else 50 * MB)
     try:
-        sock.sendall(head)
-        sock.sendall(b"\0" * MB)  # the server may answer (and close) before all of it
-    except OSError:
-        pass
-    try:
-        results.append((status_of(sock), time.monotonic() - began))
-    except OSError:
-        results.append((0, time.monotonic() - began))
-    sock.close()
-
-
-def chunked_50mb(site: Site, results: list, start: threading.Event) -> None:
-    cookie, token, key = site.get_form()
-    head = site.form_head(token, key)
-    start.wait()
-    began = time.monotonic()
-    sock = site.raw(b"", cookie, None)
-    try:
-        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
-        block = b"\0" * MB
-        for _ in range(50):
-            sock.sendall(b"%x\r\n%s\r\n" % (len(block), block))
-        sock.sendall(b"0\r\n\r\n")
+        if chunked:
+            block = b"\0" * MB
+            for data in [head] + [block] * 50:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+            sock.sendall(b"0\r\n\r\n")
+        else:
+            sock.sendall(head + b"\0" * MB)  # the server may answer (and close) before all of it
     except OSError:
         pass
     try:
@@ -193,8 +180,7 @@ def main() -> int:
         results: list = []
         timings: list = []
         start, stop = threading.Event(), threading.Event()
-        threads = [threading.Thread(target=announced_50mb, args=(site, results, start)) for _ in range(20)]
-        threads += [threading.Thread(target=chunked_50mb, args=(site, results, start)) for _ in range(2)]
+        threads = [threading.Thread(target=upload_50mb, args=(site, results, start, i >= 20)) for i in range(22)]
         for t in threads:
             t.start()
         time.sleep(1)  # every client has its form
@@ -225,7 +211,7 @@ def main() -> int:
 
         pdf = simple_pdf([b"<< /Length %d >>\nstream\n" % (5 * MB) + b"0" * (5 * MB) + b"\nendstream"])
         tail = f"\r\n--{BOUNDARY}--\r\n".encode()
-        sock = site.raw(head, cookie, len(head) + len(pdf) + len(tail))
+        sock = site.raw(cookie, len(head) + len(pdf) + len(tail))
         sock.sendall(head + pdf[: 2 * MB])  # half-way through the file
         time.sleep(0.5)
         killed = children(gunicorn.pid)
