@@ -29,7 +29,7 @@ from ..operations import (
     transaction,
 )
 from ..schemas.action import refusal_message
-from ..text import clean_input
+from ..text import CONTROL_CHARS, clean_input
 from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
@@ -39,9 +39,6 @@ PRIVATE_ENDPOINTS = {"portal.submit", "portal.receipt", "portal.track", "portal.
 REPLY_TRIGGERS = ("supply_info", "supply_info_to_agency")
 _PHONE_STRIP = re.compile(r"[\s.\-()]")
 _LIMIT_MSG = re.compile(r"^(Tối đa|Tối thiểu) (\d+) ký tự\.$")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
 _clean = clean_input  # query-string and look-up values (see pakn.text.clean_input)
 
 
@@ -156,7 +153,7 @@ def submit():
     if request.form.get("action") == "similar":
         if not idempotency.valid_key(form.form_key.data):
             form.form_key.data = idempotency.new_key()
-        found = public.similar(_CONTROL.sub(" ", form.title.data or ""), _CONTROL.sub(" ", form.content.data or ""))
+        found = public.similar(CONTROL_CHARS.sub(" ", form.title.data or ""), CONTROL_CHARS.sub(" ", form.content.data or ""))
         return _render_form(form, similar=found, checked=True)
 
     errors: dict[str, list[str]] = {}

@@ -1,8 +1,6 @@
 """Error pages (HTML) and the API's single JSON error envelope."""
 from __future__ import annotations
 
-import re
-
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
@@ -14,6 +12,7 @@ from workflows.engine import N_
 from ..extensions import db
 from ..operations import InvalidPayload, OperationError, StaleVersion
 from ..schemas.action import refusal_message
+from ..text import CONTROL_CHARS
 from . import bp
 
 # Vietnamese messages for the HTTP errors people meet.
@@ -37,16 +36,11 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
          500: "internal_error", 503: "unavailable"}
 
 
-#: Characters a client may put in a field name that no response may echo: controls, and lone
-#: surrogates (which no UTF-8 encoder accepts: echoing one would crash the error response).
-_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
 def translate_tree(value):
     """Translate every message of a (nested) field-error structure; field names are echoed
     with unsafe characters replaced (an unknown field is named as the client sent it)."""
     if isinstance(value, dict):
-        return {_UNSAFE_NAME.sub("\ufffd", str(k)): translate_tree(v) for k, v in value.items()}
+        return {CONTROL_CHARS.sub("\ufffd", str(k)): translate_tree(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [translate_tree(v) for v in value]
     return gettext(str(value))
