@@ -270,3 +270,32 @@ def test_database_down_while_a_job_runs_retries_with_backoff_and_sends_one_mail(
 
     wait_until(delivered, "the mail once the database is back", timeout=90, every=0.5)
     assert len(sink.to(SUBMISSION["submitter_email"])) == 1 and len(sink.messages) == 1
+
+
+def test_many_jobs_on_the_forking_worker_keep_the_connection_count_flat(pg_app, cluster, job_world):
+    """F10: each work horse disposes the pool it inherited (close=False) and opens its own; the
+    horses' connections end with them, so 30 jobs never hold more than one or two at a time."""
+    sink, redis_server, workers = job_world
+    workers.env["DATABASE_URL"] = cluster.url + "?application_name=pakn-horse"
+    client = pg_app.test_client()
+    for _ in range(30):
+        assert submit_api(client).status_code == 201  # 30 jobs queued before any worker runs
+    workers.start()
+    probe = create_engine(cluster.url)
+    seen: list[int] = []
+
+    def drained() -> bool:
+        with probe.connect() as conn:
+            seen.append(conn.execute(text("select count(*) from pg_stat_activity "
+                                          "where application_name = 'pakn-horse'")).scalar())
+            unsent = conn.execute(text("select count(*) from outbox_message where status <> 'sent'")).scalar()
+        return unsent == 0
+
+    try:
+        wait_until(drained, "30 mails through the forking worker", timeout=240, every=0.2)
+    finally:
+        probe.dispose()
+    assert len(sink.messages) == 30 and len({m["Message-ID"] for m in sink.messages}) == 30
+    assert 1 <= max(seen) <= 2, seen  # seen at work, never piling up
+    logs = workers.logs()
+    assert not [word for word in ("SSL", "protocol", "server closed the connection", "Traceback") if word in logs]
