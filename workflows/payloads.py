@@ -52,6 +52,20 @@ class Text(fields.String):
         return text
 
 
+class Code(fields.String):
+    """A code or reference typed by a client (field, agency, case code): no control characters
+    or lone surrogates. Unchecked, they reach the database, which refuses them (NUL in
+    PostgreSQL text, a surrogate in any UTF-8 encoder) with an error instead of a 4xx."""
+
+    default_error_messages = {"control": Text.default_error_messages["control"]}
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _BAD_CHARS.search(text):
+            raise self.make_error("control")
+        return text
+
+
 class Phone(fields.String):
     """A Vietnamese phone number, stored as digits with a leading 0 or +84."""
 
@@ -87,7 +101,7 @@ class PayloadSchema(Schema):
 class _SubmitterFields(PayloadSchema):
     kind = fields.String(required=True, validate=_choice(Kind))
     subject = fields.String(load_default=None, validate=_choice(Subject))
-    field = fields.String(load_default=None, validate=validate.Length(max=50))
+    field = Code(load_default=None, validate=validate.Length(max=50))
     title = Text(required=True, min_length=5, max_length=250)
     content = Text(required=True, min_length=20, max_length=20000, multiline=True)
     proposal = Text(load_default=None, max_length=10000, multiline=True)
@@ -151,20 +165,20 @@ class RejectSchema(PayloadSchema):
 
 
 class MergeSchema(PayloadSchema):
-    duplicate_of = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    duplicate_of = Code(required=True, validate=validate.Length(min=1, max=30))
     note = Text(load_default=None, max_length=2000, multiline=True)
 
 
 class ClassificationFields(PayloadSchema):
     subject = fields.String(required=True, validate=_choice(Subject))
     content_category = fields.String(required=True, validate=_choice(ContentCategory))
-    field = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    field = Code(required=True, validate=validate.Length(min=1, max=50))
     kind = fields.String(load_default=None, validate=_choice(Kind))
     note = Text(load_default=None, max_length=5000, multiline=True)
 
 
 class ForwardSchema(ClassificationFields):
-    agency = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    agency = Code(required=True, validate=validate.Length(min=1, max=50))
 
 
 class HandleInOfficeSchema(ClassificationFields):
@@ -178,7 +192,7 @@ class AcceptSchema(PayloadSchema):
 
 class ReturnNotCompetentSchema(PayloadSchema):
     reason = Text(required=True, min_length=5, max_length=5000, multiline=True)
-    suggested_agency = fields.String(load_default=None, validate=validate.Length(max=50))
+    suggested_agency = Code(load_default=None, validate=validate.Length(max=50))
 
 
 class ExtensionSchema(PayloadSchema):

@@ -29,6 +29,7 @@ from ..documents import document_attachment_ids
 from ..storage import send_attachment, store_upload, validate_uploads
 from ..schemas.action import refusal_message
 from ..schemas.base import action_label, coded_label, state_label
+from ..text import clean_input
 from ..web.errors import translate_tree
 from ..web.filters import localdate
 from . import bp
@@ -83,7 +84,7 @@ def _view_and_query():
     view = VIEWS.get(request.args.get("view") or DEFAULT_VIEW)
     if view is None:
         abort(404)
-    return view, (request.args.get("q") or "").strip()[:200]
+    return view, clean_input(request.args.get("q"), 200)
 
 
 def _last_updates(cases: list[Feedback]) -> dict[int, datetime]:

@@ -27,7 +27,7 @@ from ..access import scope_cases
 from ..extensions import db
 from ..models import Agency, CaseAssignment, Feedback, Field, StageVisit, User
 from ..models.types import UTCDateTime
-from ..text import like_pattern
+from ..text import clean_input, like_pattern
 
 PAGE_SIZE = 50
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
@@ -95,13 +95,13 @@ def parse_filter(args) -> InboxFilter:
     if len(f.states) != len([s for s in args.getlist("state") if s]):
         f.errors.append(gettext("Bỏ qua trạng thái không hợp lệ."))
     f.due = args.get("due") if args.get("due") in DUE_FILTERS else None
-    f.agency = (args.get("agency") or "").strip()[:50] or None
-    f.field = (args.get("field") or "").strip()[:50] or None
+    f.agency = clean_input(args.get("agency"), 50) or None
+    f.field = clean_input(args.get("field"), 50) or None
     f.channel = args.get("channel") if args.get("channel") in Channel.codes() else None
     f.kind = args.get("kind") if args.get("kind") in Kind.codes() else None
     f.date_from = _date(args.get("from"), f.errors, N_("Từ ngày"))
     f.date_to = _date(args.get("to"), f.errors, N_("Đến ngày"))
-    f.q = (args.get("q") or "").strip()[:200]
+    f.q = clean_input(args.get("q"), 200)
     clerk = args.get("clerk") or ""
     f.clerk = clerk if clerk == "none" or clerk.isdigit() else None
     f.sort = args.get("sort") if args.get("sort") in SORTS else "received_desc"

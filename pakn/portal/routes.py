@@ -20,6 +20,7 @@ from workflows.glossary import Kind, Subject
 from workflows.pakn import WORKFLOW
 from workflows.payloads import SubmissionSchema
 
+from .. import storage
 from ..extensions import csrf, db
 from ..models import Feedback, Field
 from ..models.types import utcnow
@@ -30,6 +31,7 @@ from ..operations import (
 from ..schemas.action import refusal_message
 from ..operations.clock import clock_settings, settings_of
 from ..settings import megabytes, value as setting
+from ..text import CONTROL_CHARS, clean_input
 from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
@@ -39,13 +41,7 @@ PRIVATE_ENDPOINTS = {"portal.submit", "portal.receipt", "portal.track", "portal.
 REPLY_TRIGGERS = ("supply_info", "supply_info_to_agency")
 _PHONE_STRIP = re.compile(r"[\s.\-()]")
 _LIMIT_MSG = re.compile(r"^(Tối đa|Tối thiểu) (\d+) ký tự\.$")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _clean(value: str | None, limit: int) -> str:
-    """A query-string or look-up value without control characters (PostgreSQL refuses NUL in
-    text, which would otherwise be a 500), trimmed and cut to ``limit`` characters."""
-    return _CONTROL.sub("", value or "").strip()[:limit]
+_clean = clean_input  # query-string and look-up values (see pakn.text.clean_input)
 
 
 @bp.after_request
@@ -160,7 +156,7 @@ def submit():
     if request.form.get("action") == "similar":
         if not idempotency.valid_key(form.form_key.data):
             form.form_key.data = idempotency.new_key()
-        found = public.similar(_CONTROL.sub(" ", form.title.data or ""), _CONTROL.sub(" ", form.content.data or ""))
+        found = public.similar(CONTROL_CHARS.sub(" ", form.title.data or ""), CONTROL_CHARS.sub(" ", form.content.data or ""))
         return _render_form(form, similar=found, checked=True)
 
     errors: dict[str, list[str]] = {}
@@ -219,6 +215,11 @@ def submit():
         if files and "attachments" not in errors:
             errors["attachments"] = [_("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm.")]
         return _render_form(form, errors, status=422)
+    except storage.StorageUnavailable as err:
+        # The disk refused a file (full, read-only): nothing was kept (the transaction rolled
+        # back and pakn.storage removed what it had written). Keep what was typed; 503.
+        errors["attachments"] = [refusal_message(err), _("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm.")]
+        return _render_form(form, errors, status=503)
     except IntegrityError:
         # The same form was submitted in parallel and the other request won: show its receipt.
         previous = idempotency.find(key)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from workflows.engine import N_
 from workflows.glossary import AnswerOutcome, Channel, ContentCategory, Kind, RejectReason, Subject
 from workflows.pakn import WORKFLOW
+from workflows.payloads import Code
 
 from ..access import sees_all_cases
 from ..extensions import db
@@ -51,9 +52,9 @@ class CaseQuerySchema(Schema):
         unknown = RAISE
 
     state = StateList(load_default=None)
-    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
+    agency = Code(load_default=None, validate=validate.Length(min=1, max=50))
     overdue = fields.Boolean(load_default=False)
-    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    q = Code(load_default=None, validate=validate.Length(max=200))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from workflows.engine import N_
 
+from ..extensions import db
 from ..operations import InvalidPayload, OperationError, StaleVersion
 from ..schemas.action import refusal_message
+from ..text import CONTROL_CHARS
 from . import bp
 
 # Vietnamese messages for the HTTP errors people meet.
@@ -34,9 +37,10 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
 
 
 def translate_tree(value):
-    """Translate every message of a (nested) field-error structure."""
+    """Translate every message of a (nested) field-error structure; field names are echoed
+    with unsafe characters replaced (an unknown field is named as the client sent it)."""
     if isinstance(value, dict):
-        return {str(k): translate_tree(v) for k, v in value.items()}
+        return {CONTROL_CHARS.sub("\ufffd", str(k)): translate_tree(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [translate_tree(v) for v in value]
     return gettext(str(value))
@@ -76,6 +80,38 @@ def _csrf_error(err: CSRFError):
 @bp.app_errorhandler(HTTPException)
 def _http_error(err: HTTPException):
     return error_response(err.code or 500)
+
+
+#: Seconds a client is asked to wait when the database is unreachable (restart, failover).
+DATABASE_RETRY_AFTER = 10
+
+
+def _database_unavailable(err: Exception) -> bool:
+    """The database could not be reached or dropped the connection (a restart, a crash, a full
+    pool): the request may succeed if sent again, so it is a 503, not a 500."""
+    if isinstance(err, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                        sa_exc.DisconnectionError)):
+        return True
+    return isinstance(err, sa_exc.DBAPIError) and bool(err.connection_invalidated)
+
+
+@bp.app_errorhandler(sa_exc.SQLAlchemyError)
+def _database_error(err: sa_exc.SQLAlchemyError):
+    if not _database_unavailable(err):
+        return _unexpected(err)
+    # The transaction was rolled back by transaction() (or never committed): nothing is half
+    # written. Roll back here too, for a failure outside transaction() (a plain read), so the
+    # error page itself can still use the session. Logged without the statement's parameters,
+    # which may hold personal data.
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        pass
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+                             err.__class__.__name__)
+    response = current_app.make_response(error_response(503, "database_unavailable"))
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 @bp.app_errorhandler(Exception)
