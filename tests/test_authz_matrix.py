@@ -1,0 +1,173 @@
+"""Every route × method × role against the checked-in table of ``tests/authz_matrix.py``.
+
+One seeded world per backend (module scope); every request runs inside a transaction that is
+rolled back (``authz_support.rolled_back``), so rows may really change things. A rule of the URL
+map without a row fails; so does a row whose URL does not reach its endpoint.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pakn.portal.limits import limiter_of
+
+from .authz_matrix import LOGIN, ROWS, Row
+from .authz_support import (
+    A_MARKERS, CANARY_MARKERS, PUBLIC, ROLES, build_matrix_world, placeholders, role_clients, rolled_back,
+    table_counts,
+)
+from .conftest import _empty_tables
+
+#: Methods every rule answers by itself (Flask adds them): not rows of the table.
+IMPLICIT = {"HEAD", "OPTIONS"}
+WRONG_TOKEN = "x" * 43
+
+
+@pytest.fixture(autouse=True)
+def _fresh_database():
+    """Overrides conftest's: the module's world is kept between rows (each row rolls back)."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def seeded(app):
+    names = build_matrix_world(app)
+    clients = role_clients(app, names)
+    yield names, clients, table_counts(app)
+    _empty_tables(app)
+    shutil.rmtree(Path(app.config["UPLOAD_FOLDER"]), ignore_errors=True)
+
+
+def _rules(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - IMPLICIT}
+
+
+def test_every_rule_of_the_url_map_has_a_row(app):
+    covered = {(row.endpoint, row.method) for row in ROWS}
+    missing = sorted(_rules(app) - covered)
+    assert not missing, "routes without a row in tests/authz_matrix.py: " + ", ".join(
+        f"{method} {endpoint}" for endpoint, method in missing)
+    stale = sorted(covered - _rules(app))
+    assert not stale, f"rows for routes that do not exist: {stale}"
+
+
+def _values(names: dict, role: str) -> dict:
+    token = {"sub": names["sub_token"], "other_sub": names["other_token"]}.get(role, WRONG_TOKEN)
+    return {**names, "token": token}
+
+
+def _format(value, values: dict):
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, dict):
+        return {k: _format(v, values) for k, v in value.items()}
+    return value
+
+
+def test_every_row_reaches_its_endpoint_and_names_only_seeded_things(app, seeded):
+    names = seeded[0]
+    adapter = app.url_map.bind("localhost")
+    for row in ROWS:
+        unknown = placeholders(row.url) - set(_values(names, "anon"))
+        assert not unknown, (row.id, unknown)
+        path = _format(row.url, _values(names, "anon")).split("?")[0]
+        endpoint, _ = adapter.match(path, method=row.method)
+        assert endpoint == row.endpoint, (row.id, endpoint)
+        assert set(row.expect) == set(ROLES), row.id
+
+
+def body_text(response) -> str:
+    """What a person would read in the response: text, or the cells of an XLSX, or a PDF's text."""
+    kind = response.headers.get("Content-Type", "")
+    data = response.get_data()
+    if "spreadsheetml" in kind:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return " ".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist()
+                            if n.endswith(".xml"))
+    if kind.startswith("application/pdf"):
+        from pypdf import PdfReader
+
+        return " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    return data.decode("utf-8", "replace")
+
+
+def request_as(app, row: Row, role: str, names: dict, clients: dict):
+    """Send ``row``'s request as ``role`` (fresh client with the role's session) and return the response."""
+    values = _values(names, role)
+    holder = clients[role]
+    kwargs = {}
+    if row.data is not None or (row.method != "GET" and row.json is None and not row.url.startswith("/api/")):
+        kwargs["data"] = {**_format(row.data or {}, values), "csrf_token": holder.csrf}
+    if row.json is not None:
+        body = _format(row.json, values)
+        if "version" in body:
+            body["version"] = int(body["version"])
+        kwargs["json"] = body
+    headers = holder.headers if row.url.startswith("/api/") else {}
+    client = holder.client(app)
+    return client.open(_format(row.url, values), method=row.method, headers=headers, **kwargs)
+
+
+def outcome_matches(response, expected) -> bool:
+    location = response.headers.get("Location", "")
+    if expected == LOGIN:
+        return response.status_code == 302 and location.startswith("/auth/login")
+    if response.status_code in (301, 302, 303) and location.startswith("/auth/login"):
+        return False  # a redirect to the login page is never another row's 302
+    return response.status_code == expected
+
+
+def leaks(role: str, body: str, names: dict) -> list[str]:
+    """The marks ``role`` must not read in ``body``."""
+    found = []
+    if role in ("officer_b", "lead_b"):
+        found += [m for m in A_MARKERS if m in body]
+        found += [c for c in (names["a_case"], names["a_received"], names["a_forwarded"], names["a_answered"])
+                  if f">{c}<" in body or f"{c}," in body or f'cases/{c}"' in body]
+    if role in PUBLIC:
+        found += [m for m in CANARY_MARKERS if m in body]
+    return found
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_matrix(app, seeded, row):
+    names, clients, baseline = seeded
+    with app.app_context():
+        limiter_of(app).reset()  # the public POST limits count per address; every role shares 127.0.0.1
+    wrong, leaked = [], []
+    for role in ROLES:
+        with rolled_back(app):
+            response = request_as(app, row, role, names, clients)
+        expected = row.expect[role]
+        if not outcome_matches(response, expected):
+            wrong.append(f"{role}: expected {expected}, got {response.status_code} "
+                         f"{response.headers.get('Location', '')}".rstrip())
+        found = leaks(role, body_text(response), names)
+        if found:
+            leaked.append(f"{role}: {found}")
+    assert not wrong, f"{row.id}\n  " + "\n  ".join(wrong)
+    assert not leaked, f"{row.id} shows what the role may not see\n  " + "\n  ".join(leaked)
+    assert table_counts(app) == baseline, "the row changed the world: the rollback did not hold"
+
+
+def test_the_marks_the_matrix_looks_for_are_really_there_for_those_allowed(app, seeded):
+    """Positive controls: the canaries are on the pages of those who may see them, so their
+    absence elsewhere in the matrix means something."""
+    names, clients, _ = seeded
+
+    def get(role: str, url: str):
+        with rolled_back(app):
+            return clients[role].client(app).get(url.format(**names))
+
+    assert all(m in body_text(get("officer_a", "/agency/?view=all&q=trạm BTS"))
+               for m in (A_MARKERS[0], names["a_case"]))
+    assert get("officer_a", "/agency/cases/{a_case}/attachments/{a_file}").data.startswith(b"%PDF")
+    assert "canary-7Q" in body_text(get("officer_a", "/agency/cases/{a_case}/draft"))
+    assert CANARY_MARKERS[0] in body_text(get("clerk", "/office/cases/{a_case}"))
+    assert names["b_case"] in body_text(get("officer_b", "/agency/?view=all"))
+    assert names["b_case"] in body_text(get("officer_b", "/agency/export.csv?view=all"))
+    assert names["sub_case"] in body_text(get("sub", "/tra-cuu/{sub_case}"))
