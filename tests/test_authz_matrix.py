@@ -171,3 +171,25 @@ def test_the_marks_the_matrix_looks_for_are_really_there_for_those_allowed(app, 
     assert names["b_case"] in body_text(get("officer_b", "/agency/?view=all"))
     assert names["b_case"] in body_text(get("officer_b", "/agency/export.csv?view=all"))
     assert names["sub_case"] in body_text(get("sub", "/tra-cuu/{sub_case}"))
+
+
+def test_a_deactivated_users_session_ends_and_stays_ended_when_the_account_returns(app, seeded):
+    """The matrix gives ``disabled`` (a session and a token from before deactivation) the
+    outcome of an anonymous visitor on every route; here: the app also drops the identity from
+    the cookie it sends back, and reactivating the account does not revive the old session."""
+    from pakn.extensions import db
+
+    names, clients, _ = seeded
+    old = clients["disabled"]
+    response = old.client(app).get("/staff/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+    with app.test_request_context():
+        cookie = app.session_interface.get_signing_serializer(app).loads(
+            response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1])
+    assert "_user_id" not in cookie
+    with rolled_back(app):
+        with app.app_context():
+            names["world"].user("disabled").active = True
+            db.session.commit()
+        assert old.client(app).get("/staff/").status_code == 302
+        assert old.client(app).get("/api/v1/cases", headers=old.headers).status_code == 401
