@@ -153,6 +153,10 @@ ROWS: list[Row] = [
     Row("api.case_action", "POST", "/api/v1/cases/{a_case}/actions/post_progress",
         exp(401, office=403, admin=403, agency_a=200, agency_b=404),
         json={"version": "{a_case_version}", "message": "Sở đang rà soát hồ sơ, dự kiến trả lời tuần tới."}),
+    Row("api.case_action", "POST", "/api/v1/cases/{a_forwarded}/actions/forward",
+        exp(401, office=409, admin=403, agency_a=403, agency_b=404),
+        json={"version": "{a_forwarded_version}", "agency": "STNMT", "field": "dat_dai", "subject": "quy_dinh",
+              "content_category": "2"}),
     Row("api.case_action", "POST", "/api/v1/cases/{a_received}/actions/reject",
         exp(401, office=200, admin=403, agency_a=404, agency_b=404),
         json={"version": "{a_received_version}", "reason_code": "complaint"}),
@@ -208,6 +212,9 @@ ROWS: list[Row] = [
     Row("agency.act", "POST", "/agency/cases/{a_case}/actions/post_progress", A_OBJECT(302), data=A_PROGRESS),
     Row("agency.act", "POST", "/agency/cases/{a_forwarded}/actions/accept", A_OBJECT(302),
         data={"accept-version": "{a_forwarded_version}"}),
+    # Classification and routing are not the agency's (A8): the portal has no such action.
+    Row("agency.act", "POST", "/agency/cases/{a_case}/actions/forward", exp(403, public=LOGIN, agency=404),
+        data={"forward-version": "{a_case_version}", "forward-agency": "STNMT", "forward-field": "dat_dai"}),
 
     # -- plans -------------------------------------------------------------------------------
     Row("plans.index", "GET", "/plans/", PLAN_READ),

@@ -12,10 +12,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from pakn.portal.limits import limiter_of
 
-from .authz_matrix import LOGIN, ROWS, Row
+from .authz_matrix import GROUPS, LOGIN, ROWS, Row
 from .authz_support import (
     A_MARKERS, CANARY_MARKERS, PUBLIC, ROLES, build_matrix_world, placeholders, role_clients, rolled_back,
     table_counts,
@@ -146,6 +147,9 @@ def test_matrix(app, seeded, row):
         if not outcome_matches(response, expected):
             wrong.append(f"{role}: expected {expected}, got {response.status_code} "
                          f"{response.headers.get('Location', '')}".rstrip())
+        if role in GROUPS["staff"] and response.status_code == 200 and not row.url.startswith("/static/"):
+            if response.headers.get("Cache-Control") != "no-store":  # P5: nothing a staff member sees is cached
+                wrong.append(f"{role}: Cache-Control {response.headers.get('Cache-Control')!r}, not no-store")
         found = leaks(role, body_text(response), names)
         if found:
             leaked.append(f"{role}: {found}")
@@ -193,3 +197,72 @@ def test_a_deactivated_users_session_ends_and_stays_ended_when_the_account_retur
             db.session.commit()
         assert old.client(app).get("/staff/").status_code == 302
         assert old.client(app).get("/api/v1/cases", headers=old.headers).status_code == 401
+
+
+def test_extra_fields_posted_by_an_agency_change_no_classification(app, seeded):
+    """A8 / I12: ``agency``, ``field``, ``state`` posted with an agency's form are ignored."""
+    from pakn.extensions import db
+    from pakn.models import Feedback
+
+    names, clients, _ = seeded
+    officer = clients["officer_a"]
+    with rolled_back(app):
+        response = officer.client(app).post(f"/agency/cases/{names['a_forwarded']}/actions/accept", data={
+            "csrf_token": officer.csrf, "accept-version": names["a_forwarded_version"], "accept-agency": "STNMT",
+            "agency": "STNMT", "field": "dat_dai", "state": "published", "accept-field": "dat_dai"})
+        assert response.status_code == 302
+        with app.app_context():
+            case = db.session.scalar(select(Feedback).where(Feedback.code == names["a_forwarded"]))
+            assert (case.state, case.agency_id, case.field.code) == ("in_progress", names["agency_a"], "xay_dung")
+
+
+def test_a_failing_permission_check_fails_closed(app, seeded, monkeypatch):
+    """A9: an exception inside the scope check gives the generic 500, never the case."""
+    import pakn.access
+
+    names, clients, _ = seeded
+
+    def broken(query, user):
+        raise RuntimeError("scope check failed")
+
+    monkeypatch.setattr(pakn.access, "scope_cases", broken)
+    officer = clients["officer_a"]
+    for url, headers in ((f"/agency/cases/{names['a_case']}", {}), ("/agency/?view=all", {}),
+                         (f"/office/cases/{names['a_case']}", {}), (f"/api/v1/cases/{names['a_case']}", officer.headers),
+                         ("/api/v1/cases", officer.headers)):
+        holder = clients["clerk"] if url.startswith("/office") else officer
+        with rolled_back(app):
+            response = holder.client(app).get(url, headers=headers)
+        body = body_text(response)
+        assert response.status_code == 500, url
+        # (the viewer's own name is in the page header: A's case data is what must be absent)
+        assert not any(m in body for m in A_MARKERS[:3]) and names["a_case"] not in body.replace(url, ""), url
+
+
+def test_stored_files_are_reachable_only_through_the_views_that_check(app, seeded):
+    """A6: the storage name of an upload, asked for on any static or guessed path, is a 404."""
+    from pakn.extensions import db
+    from pakn.models import Attachment
+
+    names, clients, _ = seeded
+    with app.app_context():
+        row = db.session.get(Attachment, names["a_file"])
+        stored = [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()]
+    assert stored
+    relative = [str(p.relative_to(app.config["UPLOAD_FOLDER"])) for p in stored]
+    for role in ("anon", "officer_a", "clerk"):
+        client = clients[role].client(app)
+        for name in relative[:3] + [p.name for p in stored[:3]]:
+            for prefix in ("/static/", "/uploads/", "/instance/uploads/", "/static/../instance/uploads/"):
+                assert client.get(prefix + name).status_code == 404, (role, prefix + name)
+    assert row is not None
+
+
+def test_tracking_tokens_are_long_random_and_unrelated_to_the_code(app, seeded):
+    """A5: at least 128 bits from ``secrets`` (43 URL-safe characters = 256 bits), unique per case."""
+    import re as re_
+
+    names = seeded[0]
+    tokens = [names["sub_token"], names["other_token"]]
+    assert all(re_.fullmatch(r"[A-Za-z0-9_-]{43,}", t) for t in tokens) and len(set(tokens)) == 2
+    assert not any(names["sub_case"][-6:] in t for t in tokens)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import logging
 import re
 import threading
@@ -24,7 +23,7 @@ from werkzeug.routing import BuildError
 from werkzeug.serving import make_server
 
 from pakn.extensions import db
-from pakn.models import Agency, Attachment, Feedback, Field
+from pakn.models import Agency, Feedback, Field
 from pakn.models.types import utcnow
 from pakn.operations import apply_transition, transaction
 from pakn.portal.limits import limiter_of
@@ -73,7 +72,7 @@ def _links(body: str) -> list[str]:
     return [html.unescape(link) for link in found]
 
 
-def crawl(client, seeds: list[str], limit: int = 500) -> list[tuple[str, object]]:
+def crawl(client, seeds: list[str], limit: int = 1500) -> list[tuple[str, object]]:
     """Every public page reachable from ``seeds`` by links on this site (staff areas excepted)."""
     seen, queue, pages = set(), deque(seeds), []
     while queue and len(seen) < limit:
@@ -98,24 +97,30 @@ def crawl(client, seeds: list[str], limit: int = 500) -> list[tuple[str, object]
 
 
 def open311_urls(app, codes: dict) -> list[str]:
-    """Every GET route of the Open311 blueprint (when it exists), with each case as its argument."""
+    """Every GET route of the Open311 blueprint (when it exists), with every case, field or
+    format as its arguments (``any(json, xml)`` converters give their own choices)."""
+    from itertools import product
+
+    from werkzeug.routing import AnyConverter
+
     adapter = app.url_map.bind("localhost")
-    urls = []
     with app.app_context():
-        ids = dict(db.session.execute(select(Feedback.code, Feedback.id)).all())
+        ids = [str(i) for i in db.session.scalars(select(Feedback.id))]
+        fields = list(db.session.scalars(select(Field.code)))
+    pool = [*codes.values(), *ids, *fields]
+    urls = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/open311") or "GET" not in rule.methods:
             continue
-        if not rule.arguments:
-            urls.append(adapter.build(rule.endpoint, {}))
-            continue
-        for code in codes.values():
-            for value in (code, ids[code]):
-                try:
-                    urls.append(adapter.build(rule.endpoint, {a: value for a in rule.arguments}))
-                except (BuildError, ValueError, TypeError):
-                    pass
-    return urls
+        arguments = sorted(rule.arguments)
+        choices = [sorted(rule._converters[a].items) if isinstance(rule._converters[a], AnyConverter) else pool
+                   for a in arguments]
+        for values in product(*choices):
+            try:
+                urls.append(adapter.build(rule.endpoint, dict(zip(arguments, values))))
+            except (BuildError, ValueError, TypeError):
+                pass
+    return list(dict.fromkeys(urls))
 
 
 def test_no_public_page_feed_export_or_statistic_shows_personal_data(app, canary_cases):
@@ -233,6 +238,9 @@ def test_a_full_lifecycle_logs_no_personal_data_token_password_or_cookie(app, wo
         dead = db.session.scalar(select(Feedback).where(Feedback.code == code))
         assert dead.state == "published"
     assert mail.messages, "nothing was sent: the lifecycle did not reach the mailer"
+    # P6: no message body, to staff or to the submitter, repeats the submitter's personal data.
+    for message in mail.messages:
+        assert not hits(mail.text(message) + mail.html(message)), message["Subject"]
     # Everything but the test's own SMTP server (aiosmtpd logs the envelopes it receives).
     records = [r for r in app_logs.records if not r.name.startswith(("mail.", "aiosmtpd"))]
     assert {"pakn.auth", "pakn.notifications"} <= {r.name for r in records}

@@ -113,7 +113,12 @@ def _ran(browser) -> list[str]:
         found.append("a script ran")
     injected = browser.execute_script(
         f"return Array.from(document.querySelectorAll(\"{INJECTED}\")).map(e => e.outerHTML.slice(0, 80))")
-    return found + injected
+    # P9: nothing is loaded from another origin (no CDN, font, tracker) on a page showing personal data.
+    origin = browser.execute_script("return location.origin")
+    foreign = [url for url in browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+        if not url.startswith((origin + "/", "data:", "file:"))]
+    return found + injected + foreign
 
 
 def _visit(browser, url: str, shows: str | None = "window.__xss") -> list[str]:
