@@ -16,6 +16,8 @@ import re
 LOGGERS = ("pakn", "pakn.auth", "pakn.notifications", "werkzeug", "gunicorn.access", "gunicorn.error")
 
 _TOKEN = re.compile(r"(?i)\b(token=|Bearer\s+)[^&\s\"'<>]+")
+#: A tracking token as a path segment (Open311's ``/tokens/<token>.json``).
+_PATH_TOKEN = re.compile(r"(/tokens/)[^/.\s\"'?<>]+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w.])(?:\+84|0)(?:[\s.-]?\d){9,10}(?![\w.])")
 
@@ -23,6 +25,7 @@ _PHONE = re.compile(r"(?<![\w.])(?:\+84|0)(?:[\s.-]?\d){9,10}(?![\w.])")
 def redact(text: str) -> str:
     """``text`` with tokens, e-mail addresses and phone numbers masked."""
     text = _TOKEN.sub(lambda m: m.group(1) + "[redacted]", text)
+    text = _PATH_TOKEN.sub(lambda m: m.group(1) + "[redacted]", text)
     text = _EMAIL.sub("[email]", text)
     return _PHONE.sub("[phone]", text)
 

@@ -301,11 +301,13 @@ def test_log_redaction_masks_tokens_addresses_and_phones():
     from pakn.log_privacy import redact
 
     line = ('127.0.0.1 - - "GET /tra-cuu/PAKN-2026-000001?token=AbC-123_x&lang=en HTTP/1.1" 303 - '
-            "550 <ten.nguoi@example.org> 0912 345 678 +84912345678 Bearer abc.def outbox row 12345")
+            "550 <ten.nguoi@example.org> 0912 345 678 +84912345678 Bearer abc.def outbox row 12345 "
+            '"GET /open311/v2/tokens/Zx_9-aB.json HTTP/1.1"')
     masked = redact(line)
     assert "AbC-123_x" not in masked and "token=[redacted]&lang=en" in masked
     assert "ten.nguoi@example.org" not in masked and "0912 345 678" not in masked and "+84912345678" not in masked
     assert "Bearer [redacted]" in masked and "outbox row 12345" in masked and "PAKN-2026-000001" in masked
+    assert "/open311/v2/tokens/[redacted].json" in masked
 
 
 # -- tracking tokens in URLs --------------------------------------------------------------------
