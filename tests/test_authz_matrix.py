@@ -266,3 +266,28 @@ def test_tracking_tokens_are_long_random_and_unrelated_to_the_code(app, seeded):
     tokens = [names["sub_token"], names["other_token"]]
     assert all(re_.fullmatch(r"[A-Za-z0-9_-]{43,}", t) for t in tokens) and len(set(tokens)) == 2
     assert not any(names["sub_case"][-6:] in t for t in tokens)
+
+
+INJECTIONS = ("' OR '1'='1", "%", "_", "\\", "x' UNION SELECT password_hash FROM app_user --", "%' --")
+
+
+@pytest.mark.parametrize("url, role", [
+    ("/tra-loi?q={q}", "anon"), ("/du-lieu-mo/pakn.json?q={q}", "anon"), ("/office/?q={q}", "clerk"),
+    ("/office/?q={q}&sort={q}", "clerk"), ("/agency/?view=all&q={q}", "officer_a"),
+    ("/agency/export.csv?view=all&q={q}", "officer_a"), ("/api/v1/cases?q={q}", "clerk")])
+def test_search_filter_and_sort_are_not_injectable(app, seeded, url, role):
+    """I14: SQL metacharacters and LIKE wildcards in a search are text: a 200 that finds nothing
+    (a wildcard matching every case would list the seeded codes)."""
+    from urllib.parse import quote
+
+    names, clients, _ = seeded
+    holder = clients[role]
+    codes = [names[k] for k in ("a_received", "a_forwarded", "a_case", "a_answered", "a_published", "b_case")]
+    for q in INJECTIONS:
+        with rolled_back(app):
+            response = holder.client(app).get(url.format(q=quote(q)),
+                                              headers=holder.headers if url.startswith("/api/") else {})
+        body = body_text(response)
+        assert response.status_code == 200, (url, q, response.status_code)
+        assert not [c for c in codes if c in body], (url, q)
+        assert "scrypt:" not in body
