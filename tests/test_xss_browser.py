@@ -90,6 +90,13 @@ def poisoned(app, world):
                                             note="Thông báo " + PAYLOAD)])
         dead = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
         dead.status, dead.last_error = "dead", "550 " + PAYLOAD
+        from pakn.plans.importer import apply_import
+        from pakn.plans.parse import parse_text
+
+        from .plan_helpers import BEN_TRE
+
+        codes["plan"] = apply_import(parse_text(BEN_TRE.read_text(encoding="utf-8")),
+                                     overrides={"title": "Kế hoạch kiểm soát " + PAYLOAD}).plan.id
     return codes
 
 
@@ -158,7 +165,8 @@ def test_stored_payloads_are_inert_on_every_page_and_in_every_email(app, world, 
                      f"/office/cases/{poisoned['draft_pending_approval']}", f"/office/cases/{poisoned['returned']}",
                      f"/office/cases/{poisoned['withdrawn']}", f"/office/cases/{poisoned['needs_info']}",
                      "/office/board", f"/office/register?from={year}-01-01", "/office/routing-rules", "/staff/",
-                     f"/admin/calendar/explain?case={published}", f"/reports/{year}/Y/"):
+                     f"/admin/calendar/explain?case={published}", f"/reports/{year}/Y/", "/plans/",
+                     f"/plans/{poisoned['plan']}"):
             problems[path] = _visit(b, base + path, None)
         # The agency portal, as agency A's officer.
         _log_in(b, base, "officer_a")
@@ -168,7 +176,8 @@ def test_stored_payloads_are_inert_on_every_page_and_in_every_email(app, world, 
             problems[path] = _visit(b, base + path, None)
         # The admin pages.
         _log_in(b, base, "admin")
-        for path in ("/admin/outbox", f"/admin/calendar?year={year}", "/office/routing-rules"):
+        for path in ("/admin/outbox", f"/admin/calendar?year={year}", "/office/routing-rules",
+                     f"/plans/{poisoned['plan']}/bindings"):
             problems[path] = _visit(b, base + path, None)
         # Every e-mail the cases produced, its HTML opened as a page (no CSP there at all).
         from notifications.messages import context_for, render
