@@ -36,8 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = Config().as_dict()
     settings.update(config or {})
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    # Statement parameters (citizens' names, addresses…) stay out of error messages and logs.
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,
+                                             **settings.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     if str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
-        settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                  **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config.from_mapping(settings)
@@ -65,6 +67,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import settings
 
     settings.init_app(app)  # per-province settings an admin changes at /admin/settings
+    from . import log_privacy
+
+    log_privacy.install()  # tokens, e-mail addresses and phone numbers masked in every log line
 
     from .agency_portal import bp as agency_bp
     from .api import bp as api_bp

@@ -174,6 +174,12 @@ class World:
 
 @pytest.fixture
 def world(app) -> World:
+    return build_world(app)
+
+
+def build_world(app) -> World:
+    """Create the small province (committed) and return its ids; the ``world`` fixture's body,
+    callable from fixtures of a wider scope."""
     with app.app_context(), transaction():
         top = AgencyLevel(code="tinh", name="Cấp tỉnh", rank=0)
         dept = AgencyLevel(code="so_nganh", name="Sở, ban, ngành", rank=1)
@@ -205,6 +211,11 @@ def make_case(app, world):
 
     The case is driven to ``state`` through the operations layer, as users would.
     """
+    return case_factory(app, world)
+
+
+def case_factory(app, world: World):
+    """The ``make_case`` fixture's function, for fixtures of a wider scope."""
     def make(state: str = "received", agency: str = "SXD", **overrides):
         with app.app_context():
             duplicate_of = None

@@ -30,6 +30,7 @@ from ..storage import send_attachment, store_upload, validate_uploads
 from ..schemas.action import refusal_message
 from ..schemas.base import action_label, coded_label, state_label
 from ..text import clean_input
+from ..spreadsheet import safe_row
 from ..web.errors import translate_tree
 from ..web.filters import localdate
 from . import bp
@@ -112,12 +113,6 @@ def inbox():
                            after=request.args.get("after"))
 
 
-def _csv_cell(value) -> str:
-    """A cell that a spreadsheet cannot run as a formula (=, +, -, @, tab, CR first)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/export.csv")
 def export():
     """The current view (and search) as CSV: only the agency's cases, no personal data."""
@@ -131,10 +126,10 @@ def export():
                      gettext("Cán bộ xử lý")])
     for case in export_rows(current_user, view, text, now):
         overdue = case.state in HANDLING and case.answer_due_at is not None and case.answer_due_at < now
-        writer.writerow([_csv_cell(v) for v in (
+        writer.writerow(safe_row((
             case.code, case.title, state_label(case.state), case.field.name if case.field else "",
             localdate(case.received_at), localdate(case.answer_due_at),
-            gettext("Có") if overdue else "", case.assignee.full_name if case.assignee else "")])
+            gettext("Có") if overdue else "", case.assignee.full_name if case.assignee else "")))
     name = f"pakn-{view.key}-{now.astimezone(TZ).strftime('%Y%m%d')}.csv"
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -20,6 +20,8 @@ from ..models import User
 
 #: Session key holding the login instant (epoch seconds): the absolute session limit.
 LOGIN_AT_KEY = "_login_at"
+#: Session keys naming the logged-in user (Flask-Login's and ours).
+IDENTITY_KEYS = ("_user_id", "_fresh", "_id", LOGIN_AT_KEY)
 #: Session keys that survive a login or logout (a preference, not an identity).
 KEPT_KEYS = ("lang",)
 
@@ -83,12 +85,13 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         uid, _, version = (user_id or "").partition(":")
-        if not uid.isdigit() or not version.isdigit():
-            return None
-        if _session_expired():
-            return None
-        user = db.session.get(User, int(uid))
-        if user is None or not user.active or user.session_version != int(version):
+        user = db.session.get(User, int(uid)) if uid.isdigit() and version.isdigit() else None
+        if (user is None or _session_expired() or not user.active
+                or user.session_version != int(version)):
+            # The session is over (expired, deactivated, password changed, logged out elsewhere):
+            # drop its identity, so the cookie sent back no longer names the user.
+            for key in IDENTITY_KEYS:
+                session.pop(key, None)
             return None
         return user
 

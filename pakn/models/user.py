@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, event, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workflows.glossary import AGENCY_ROLES, OFFICE_ROLES, STAFF_ROLES
@@ -79,3 +79,21 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+@event.listens_for(User.active, "set")
+def _end_sessions_on_deactivation(user: User, value, old, initiator) -> None:
+    """Deactivating an account ends its sessions and API tokens for good, whoever sets the flag:
+    otherwise reactivating it later would revive a cookie or token from before (ASVS 7.4.2)."""
+    if old is not True or value:
+        return
+    user.session_version = (user.session_version or 0) + 1
+    session = object_session(user)
+    if session is None or user.id is None:
+        return
+    from .api_token import ApiToken  # it imports this module
+
+    with session.no_autoflush:
+        for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                            ApiToken.revoked_at.is_(None))):
+            token.revoked_at = utcnow()

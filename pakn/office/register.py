@@ -15,6 +15,7 @@ from workflows.glossary import AnswerOutcome, Channel, Kind, RejectReason, Subje
 
 from ..extensions import db
 from ..models import Answer, AuditEvent, Feedback
+from ..spreadsheet import safe_row
 from ..web.filters import localdate, localtime
 
 COLUMNS = [
@@ -144,7 +145,7 @@ def as_xlsx(register: Register, province: str) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws["A1"].font = Font(bold=True, size=13)
     for row in register.rows:
-        ws.append([int(row[0])] + row[1:])
+        ws.append([int(row[0])] + safe_row(row[1:]))
     widths = [5, 18, 16, 14, 24, 30, 13, 24, 40, 18, 16, 20, 26, 20, 11, 11, 16, 22, 11, 11, 14, 24]
     for i, w in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = w

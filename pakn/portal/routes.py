@@ -32,6 +32,7 @@ from ..schemas.action import refusal_message
 from ..operations.clock import clock_settings, settings_of
 from ..settings import megabytes, value as setting
 from ..text import CONTROL_CHARS, clean_input
+from ..spreadsheet import safe_row
 from . import attachments, bp, idempotency, public
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
@@ -407,12 +408,6 @@ def _open_record(row) -> dict:
             "url": url_for("portal.answer", code=row.code, _external=True)}
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (=, +, -, @, tab, CR)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/du-lieu-mo")
 def open_data():
     return render_template("portal/open_data.html", columns=OPEN_COLUMNS)
@@ -425,7 +420,7 @@ def open_data_csv():
     writer.writerow(OPEN_COLUMNS)
     for row in public.published_all(_filters()):
         record = _open_record(row)
-        writer.writerow([_cell(record[c]) for c in OPEN_COLUMNS])
+        writer.writerow(safe_row(record[c] for c in OPEN_COLUMNS))
     # UTF-8 with BOM so that spreadsheet programs read Vietnamese correctly.
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=pakn-cong-khai.csv"})

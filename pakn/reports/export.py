@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
+from ..spreadsheet import safe_cell
 from .stats import COLUMNS, GROUPS, KEYS, REASON_LABELS, Report
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -22,9 +23,8 @@ def _title(report: Report, scope: str) -> str:
 
 
 def _safe(text: str | None) -> str:
-    """Cells that a spreadsheet would read as a formula are prefixed (CSV/XLSX injection)."""
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """A text cell a spreadsheet will not read as a formula (CSV/XLSX injection)."""
+    return safe_cell(text or "")
 
 
 def to_xlsx(report: Report, scope: str) -> bytes:

@@ -24,5 +24,34 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def escape_template_translations(app: Flask) -> None:
+    """Make ``_()``/``gettext()`` in templates return escaped text.
+
+    Jinja's i18n (newstyle, autoescaped) marks whatever ``_()`` returns as safe markup, on the
+    assumption that its argument is a msgid written by us. Templates also call ``_(label)`` on
+    labels that may be data (an agency's, a field's or a user's name among the choices of a
+    select): stored XSS. No msgid or translation holds markup, so the translation is escaped
+    before Jinja marks it safe; ``%(name)s`` parameters are escaped by Markup as before.
+    """
+    from flask_babel import get_translations
+    from jinja2 import pass_eval_context
+    from markupsafe import escape
+
+    def escaped(translate):
+        @pass_eval_context
+        def call(eval_ctx, *args):
+            text = translate(get_translations(), *args)
+            return escape(text) if eval_ctx.autoescape else text  # plain-text e-mails stay plain
+        return call
+
+    app.jinja_env.install_gettext_callables(
+        gettext=escaped(lambda t, s: t.ugettext(s)),
+        ngettext=escaped(lambda t, s, p, n: t.ungettext(s, p, n)),
+        pgettext=escaped(lambda t, c, s: t.upgettext(c, s)),
+        npgettext=escaped(lambda t, c, s, p, n: t.unpgettext(c, s, p, n)),
+        newstyle=True)
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_headers)
+    escape_template_translations(app)
