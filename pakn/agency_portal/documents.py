@@ -15,18 +15,15 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from ..access import agency_documents
 from ..extensions import db
 from ..models import Agency, Answer, Feedback, GeneratedDocument, User
 from ..documents import Signer, answer_content, issue_document, plain_paragraphs
 from ..operations import apply_transition, office_agency
 from ..richtext import RICH_TEXT_FIELDS
 
-
-def visible_documents(case: Feedback, agency: Agency) -> list[GeneratedDocument]:
-    docs = db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.feedback_id == case.id)
-                              .order_by(GeneratedDocument.issued_at, GeneratedDocument.id))
-    return [d for d in docs if (d.kind == "answer" and d.agency_id == agency.id) or (
-        d.kind == "forwarding" and agency.name in (d.content or {}).get("recipients", ()))]
+#: Which documents an agency may open is decided in pakn.access (the API asks the same).
+visible_documents = agency_documents
 
 
 def _plain(answer: Answer) -> SimpleNamespace:
