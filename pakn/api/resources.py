@@ -7,6 +7,7 @@ portals), every state change goes through :mod:`pakn.operations`, every file thr
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import abort, url_for
@@ -64,6 +65,13 @@ AgencyListSchema = _items_of(AgencySchema, "AgencyListSchema")
 PlanListSchema = _items_of(PlanSummarySchema, "PlanListSchema")
 
 
+@dataclass(frozen=True)
+class IntakeReceipt(Receipt):
+    """A receipt with the files stored along."""
+
+    attachments: tuple = ()
+
+
 class IntakeReceiptSchema(ReceiptSchema):
     """The receipt of an intake, with the files stored."""
 
@@ -100,9 +108,7 @@ def intake():
     with transaction():
         case, token = receive_feedback(data, user, trigger="receive_on_behalf")
         stored = [store_upload(content, feedback=case, uploaded_by=user, filename=name) for name, content in files]
-    receipt = Receipt(case, token)
-    receipt.attachments = stored  # type: ignore[attr-defined]
-    return IntakeReceiptSchema().dump(receipt), 201, {"Location": url_for(".case_detail", code=case.code)}
+    return IntakeReceiptSchema().dump(IntakeReceipt(case, token, tuple(stored))), 201, {"Location": url_for(".case_detail", code=case.code)}
 
 
 # -- a case's files, documents and answers ---------------------------------------------------
@@ -240,7 +246,7 @@ def _plans_reader():
 
 
 @bp.get("/plans")
-@operation("The plans (kế hoạch)", tag="plans", responses={200: PlanListSchema},
+@operation("The plans (kế hoạch)", tag="plans", responses={200: PlanListSchema}, errors=(404,),
            description="Office staff and admins (others: 404), the plan in force first.")
 def plan_list():
     _plans_reader()

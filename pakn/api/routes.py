@@ -247,3 +247,27 @@ def openapi():
     if cached is None:
         cached = current_app.extensions["pakn_openapi"] = build_spec(current_app)
     return cached
+
+
+#: The Swagger UI files the docs page loads (from the pinned ``swagger-ui-bundle`` package).
+DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript",
+               "swagger-ui-standalone-preset.js": "text/javascript", "favicon-32x32.png": "image/png"}
+
+
+@bp.get("/docs")
+def docs():
+    """The API's documentation page: Swagger UI over ``openapi.json``, from our own origin."""
+    from flask import render_template
+
+    return render_template("api/docs.html")
+
+
+@bp.get("/docs/assets/<name>")
+def docs_asset(name: str):
+    """One Swagger UI asset (a fixed list; anything else is 404)."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    if name not in DOCS_ASSETS:
+        abort(404)
+    return send_from_directory(str(swagger_ui_path), name, mimetype=DOCS_ASSETS[name], max_age=86400)
