@@ -26,6 +26,7 @@ from ..auth.tokens import issue_token, revoke_token
 from ..extensions import db
 from ..models import ApiToken, Feedback
 from ..models.types import utcnow
+from ..office.actions import after_transition
 from ..office.inbox import encode_cursor
 from ..operations import (
     StaleVersion, SubmitterActor, apply_transition, find_by_tracking, hash_token, receive_feedback,
@@ -217,12 +218,14 @@ def _apply_as_staff(case: Feedback, trigger: str, user, payload: dict, version: 
     """Fire the trigger in its own transaction; a race lost at flush or commit still tells the
     client the case's current version and state (the operations layer cannot know them then).
 
-    ``files`` go with the answer revision just drafted, as in the agency portal's drafting form.
+    A forward issues the forwarding document as the console does; ``files`` go with the answer
+    revision just drafted, as in the agency portal's drafting form.
     """
     case_id = case.id
     try:
         with transaction():
             apply_transition(case, trigger, user, payload, expected_version=version)
+            after_transition(case, trigger, user)  # the console's products: the forwarding document
             if files:
                 revision = visible_answers(user, case)[-1]
                 for name, content in files:
