@@ -20,7 +20,7 @@ from workflows.engine import N_
 from workflows.glossary import AGENCY_ROLES, AnswerOutcome
 from workflows.pakn import HANDLING, WORKFLOW
 
-from ..access import visible_attachments, visible_cases
+from ..access import visible_answers, visible_attachments, visible_cases
 from ..extensions import db, login_manager
 from ..models import Agency, Answer, Attachment, AuditEvent, Feedback
 from ..models.types import utcnow
@@ -166,8 +166,7 @@ def _fresh_form(trigger: str, case: Feedback) -> ActionForm:
 
 def _own_answers(case: Feedback) -> list[Answer]:
     """This agency's revisions of the answer (another agency's drafts are not shown)."""
-    return list(db.session.scalars(select(Answer).where(
-        Answer.feedback_id == case.id, Answer.agency_id == current_user.agency_id).order_by(Answer.revision)))
+    return visible_answers(current_user, case)
 
 
 def _visible_attachments(case: Feedback) -> list[Attachment]:

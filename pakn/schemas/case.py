@@ -18,10 +18,10 @@ from workflows.engine import N_
 from workflows.glossary import AnswerOutcome, Channel, ContentCategory, Kind, RejectReason, Subject
 from workflows.pakn import WORKFLOW
 
-from ..access import sees_all_cases, visible_answers
+from ..access import visible_answers
 from ..extensions import db
 from ..office.inbox import DUE_FILTERS, decode_cursor
-from ..models import Agency, Answer, Feedback, Field, StageVisit, User
+from ..models import Agency, Feedback, Field, StageVisit, User
 from ..models.types import utcnow
 from .base import Instant, OutputSchema, action_label, coded_label, role_label, state_label
 from .deadline import StaffDeadlineSchema, case_deadlines, explanation_text
@@ -242,22 +242,12 @@ class CaseDetailSchema(CaseSummarySchema):
     answers = fields.Method("get_answers")
     timeline = fields.Function(lambda c: StaffEventSchema(many=True).dump(case_events(c)))
 
-    def visible_answers(self, case: Feedback) -> list[Answer]:
-        return list(db.session.scalars(
-            select(Answer).where(Answer.feedback_id == case.id).order_by(Answer.revision)))
-
     def get_answers(self, case: Feedback) -> list[dict]:
-        return AnswerSchema(many=True).dump(self.visible_answers(case))
-
-
-class AgencyCaseDetailSchema(CaseDetailSchema):
-    """The detail as the handling agency sees it: only its own agency's answer revisions."""
-
-    def visible_answers(self, case: Feedback) -> list[Answer]:
-        return [a for a in super().visible_answers(case) if a.agency_id == case.agency_id]
+        # Which revisions the caller reads is pakn.access's rule (the office: all; an agency: its own).
+        return AnswerSchema(many=True).dump(visible_answers(self.context["user"], case))
 
 
 def detail_schema_for(user: User) -> CaseDetailSchema:
-    """The detail view matching the user's role (office/admin or agency)."""
-    return CaseDetailSchema() if sees_all_cases(user) else AgencyCaseDetailSchema()
-
+    """The detail view for ``user``: the office's (and admins') sees every answer revision, the
+    handling agency's only its own agency's (a case forwarded again keeps the first agency's drafts)."""
+    return CaseDetailSchema(context={"user": user})
