@@ -194,10 +194,6 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     if received_at > now:
         raise InvalidPayload({"received_at": [N_("Ngày tiếp nhận không được ở tương lai.")]})
     channel = payload.pop("channel", "web")
-    if payload.get("external_ref") and db.session.scalar(select(Feedback.id).where(
-            Feedback.channel == channel, Feedback.external_ref == payload["external_ref"])) is not None:
-        # The same letter entered twice (uq_feedback_channel_external_ref): say so, never a 500.
-        raise InvalidPayload({"external_ref": [N_("Số, ký hiệu văn bản này đã được tiếp nhận qua cùng kênh.")]})
     token = secrets.token_urlsafe(32)
     case = Feedback(
         code=_next_code(received_at), tracking_token_hash=hash_token(token), state=transition.target,
