@@ -76,7 +76,7 @@ class IntakeReceiptSchema(ReceiptSchema):
     """The receipt of an intake, with the files stored."""
 
     attachments = fields.Function(
-        lambda r: AttachmentSchema(many=True, context={"code": r.case.code}).dump(r.attachments),
+        lambda r: AttachmentSchema(many=True).dump(r.attachments),
         metadata={"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}})
 
 
@@ -119,7 +119,7 @@ def case_attachments(code: str):
     lists them for the caller (an agency never sees another agency's drafts)."""
     user = authenticated_user()
     case = visible_case(user, code)
-    return {"items": AttachmentSchema(many=True, context={"code": code}).dump(visible_attachments(user, case))}
+    return {"items": AttachmentSchema(many=True).dump(visible_attachments(user, case))}
 
 
 @bp.get("/cases/<code>/attachments/<int:attachment_id>")
@@ -143,7 +143,7 @@ def case_documents(code: str):
     """Forwarding and answer documents (văn bản), each with its DOCX and PDF download links."""
     user = authenticated_user()
     case = visible_case(user, code)
-    return {"items": DocumentSchema(many=True, context={"code": code}).dump(visible_documents(user, case))}
+    return {"items": DocumentSchema(many=True).dump(visible_documents(user, case))}
 
 
 @bp.get("/cases/<code>/answers")
@@ -267,4 +267,4 @@ def plan_detail(plan_id: int):
         abort(404)
     start, end, label = dashboard_window(params["year"], params["quarter"], utcnow().astimezone(TZ).date())
     rows = {row.task.id: row for row in dashboard(plan, (start, end))}
-    return PlanSchema(context={"rows": rows, "window": (start, end - timedelta(days=1), label)}).dump(plan)
+    return PlanSchema(rows, (start, end - timedelta(days=1), label)).dump(plan)

@@ -24,6 +24,14 @@ FILE_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/msword"
               "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+def _code(feedback_id: int) -> str:
+    """The code of a case already loaded in this request (the identity map answers)."""
+    from ..extensions import db
+    from ..models import Feedback
+
+    return db.session.get(Feedback, feedback_id).code
+
+
 class AttachmentSchema(OutputSchema):
     """A file of a case; ``url`` downloads it (through the same access check)."""
 
@@ -37,8 +45,7 @@ class AttachmentSchema(OutputSchema):
     url = fields.Method("get_url", metadata={"type": "string"})
 
     def get_url(self, attachment) -> str:
-        code = self.context.get("code")
-        return url_for("api.case_attachment", code=code, attachment_id=attachment.id)
+        return url_for("api.case_attachment", code=_code(attachment.feedback_id), attachment_id=attachment.id)
 
 
 class DocumentSchema(OutputSchema):
@@ -58,10 +65,10 @@ class DocumentSchema(OutputSchema):
     pdf_url = fields.Method("get_pdf_url", metadata={"type": "string"})
 
     def get_docx_url(self, document) -> str:
-        return url_for("api.case_attachment", code=self.context.get("code"), attachment_id=document.docx_attachment_id)
+        return url_for("api.case_attachment", code=_code(document.feedback_id), attachment_id=document.docx_attachment_id)
 
     def get_pdf_url(self, document) -> str:
-        return url_for("api.case_attachment", code=self.context.get("code"), attachment_id=document.pdf_attachment_id)
+        return url_for("api.case_attachment", code=_code(document.feedback_id), attachment_id=document.pdf_attachment_id)
 
 
 class Base64Bytes(fields.String):

@@ -242,12 +242,16 @@ class CaseDetailSchema(CaseSummarySchema):
     answers = fields.Method("get_answers")
     timeline = fields.Function(lambda c: StaffEventSchema(many=True).dump(case_events(c)))
 
+    def __init__(self, user: User | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user  # whose view: pakn.access decides which answer revisions it holds
+
     def get_answers(self, case: Feedback) -> list[dict]:
         # Which revisions the caller reads is pakn.access's rule (the office: all; an agency: its own).
-        return AnswerSchema(many=True).dump(visible_answers(self.context["user"], case))
+        return AnswerSchema(many=True).dump(visible_answers(self.user, case))
 
 
 def detail_schema_for(user: User) -> CaseDetailSchema:
     """The detail view for ``user``: the office's (and admins') sees every answer revision, the
     handling agency's only its own agency's (a case forwarded again keeps the first agency's drafts)."""
-    return CaseDetailSchema(context={"user": user})
+    return CaseDetailSchema(user)

@@ -119,8 +119,12 @@ class PlanTaskSchema(OutputSchema):
 
         return gettext(BINDING_LABELS[task.binding]) if task.binding in BINDING_LABELS else None
 
+    def __init__(self, rows: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rows = rows or {}  # task id → its dashboard row (pakn.plans.dashboard.TaskRow)
+
     def get_figures(self, task) -> dict | None:
-        row = self.context.get("rows", {}).get(task.id)
+        row = self.rows.get(task.id)
         if row is None:
             return None
         due = DueSchema()
@@ -144,15 +148,27 @@ class PlanSummarySchema(OutputSchema):
 class PlanSchema(PlanSummarySchema):
     """A plan, its tasks and the dashboard figures of the window."""
 
-    window_start = fields.Function(lambda p, ctx: ctx["window"][0].isoformat(),
-                                   metadata={"type": "string", "format": "date"})
-    window_last_day = fields.Function(lambda p, ctx: ctx["window"][1].isoformat(),
-                                      metadata={"type": "string", "format": "date"})
-    window_label = fields.Function(lambda p, ctx: ctx["window"][2], metadata={"type": "string"})
+    window_start = fields.Method("get_window_start", metadata={"type": "string", "format": "date"})
+    window_last_day = fields.Method("get_window_last_day", metadata={"type": "string", "format": "date"})
+    window_label = fields.Method("get_window_label", metadata={"type": "string"})
     tasks = fields.Method("get_tasks", metadata={"type": "array", "items": {"$ref": "#/components/schemas/PlanTask"}})
 
+    def __init__(self, rows: dict | None = None, window: tuple | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rows = rows or {}
+        self.window = window or (None, None, "")  # (first day, last day, label)
+
+    def get_window_start(self, plan) -> str | None:
+        return self.window[0].isoformat() if self.window[0] else None
+
+    def get_window_last_day(self, plan) -> str | None:
+        return self.window[1].isoformat() if self.window[1] else None
+
+    def get_window_label(self, plan) -> str:
+        return self.window[2]
+
     def get_tasks(self, plan) -> list[dict]:
-        return PlanTaskSchema(many=True, context=self.context).dump(plan.tasks)
+        return PlanTaskSchema(self.rows, many=True).dump(plan.tasks)
 
 
 class PlanQuerySchema(Schema):
