@@ -393,6 +393,8 @@ def test_the_openapi_document_validates_and_describes_every_endpoint(app, client
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearerToken"]["scheme"] == "bearer" and schemes["trackingToken"]["name"] == "X-Tracking-Token"
     assert paths["/api/v1/cases"]["post"]["x-required-scope"] == "write"
+    assert paths["/api/v1/cases"]["get"]["responses"]["401"]["headers"]["WWW-Authenticate"]["required"] is True
+    assert "Retry-After" in paths["/api/v1/auth/token"]["post"]["responses"]["429"]["headers"]
     assert paths["/api/v1/answers"]["get"]["security"] == []
 
 

@@ -102,8 +102,19 @@ def _response(status: int, spec_schema: Any, description: str | None = None) -> 
     return {"description": description or "OK.", "content": {"application/json": {"schema": spec_schema}}}
 
 
+#: Headers an error always carries.
+ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
+                               "description": '`Bearer realm="pakn"`, with `error="invalid_token"` for a bad token.'}},
+    429: {"Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "Seconds to wait."}},
+}
+
+
 def _error_response(status: int) -> dict:
-    return {"description": ERRORS[status], "content": {"application/json": {"schema": "ErrorEnvelope"}}}
+    out = {"description": ERRORS[status], "content": {"application/json": {"schema": "ErrorEnvelope"}}}
+    if status in ERROR_HEADERS:
+        out["headers"] = ERROR_HEADERS[status]
+    return out
 
 
 def _path_params(rule) -> dict[str, dict]:
