@@ -411,3 +411,28 @@ def test_the_docs_page_loads_everything_from_our_origin_under_the_csp(client, wo
         assert client.get(url).status_code == 200, url
     assert "swagger-ui" in client.get("/static/api/docs.js").get_data(as_text=True)
     assert client.get(f"{API}/docs/assets/../../pakn/config.py").status_code == 404
+
+
+def test_submitting_through_the_api_issues_the_answer_document_as_the_agency_portal(app, client, world,
+                                                                                    api_token, make_case):
+    code, _ = make_case("answer_approved", agency="SXD")
+    officer_a = api_token("officer_a")
+    bad = act(client, officer_a, code, "submit_answer", {"signer_name": "", "signer_authority": "GIÁM ĐỐC",
+                                                         "document_number": "1/SXD"})
+    assert bad.status_code == 422
+    assert bad.get_json()["error"]["fields"] == {
+        "signer_name": ["Nhập họ tên người ký (tối đa 200 ký tự)."],
+        "document_number": ["Trường không được chấp nhận."]}
+    done = act(client, officer_a, code, "submit_answer", {"signer_name": "Lê Văn Cường",
+                                                          "signer_authority": "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["state"] == "answered"
+    documents = client.get(f"{API}/cases/{code}/documents", headers=officer_a).get_json()["items"]
+    answer_doc = next(d for d in documents if d["kind"] == "answer")
+    assert re.fullmatch(r"\d{2,}/SXD(-[A-Z]+)?", answer_doc["reference"]), answer_doc["reference"]
+    answers = client.get(f"{API}/cases/{code}/answers", headers=officer_a).get_json()["items"]
+    assert answers[-1]["document_number"] == answer_doc["reference"]
+    pdf = client.get(answer_doc["pdf_url"], headers=officer_a)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    # The other agency sees none of it.
+    assert client.get(answer_doc["pdf_url"], headers=api_token("officer_b")).status_code == 404

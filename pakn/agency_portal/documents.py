@@ -15,6 +15,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from workflows.engine import N_
+
 from ..access import agency_documents
 from ..extensions import db
 from ..models import Agency, Answer, Feedback, GeneratedDocument, User
@@ -24,6 +26,21 @@ from ..richtext import RICH_TEXT_FIELDS
 
 #: Which documents an agency may open is decided in pakn.access (the API asks the same).
 visible_documents = agency_documents
+
+
+def signer_from(name: str | None, authority: str | None) -> Signer | dict:
+    """Who signs the văn bản trả lời: the name, and the authority lines (one per line of
+    ``authority``); or a dict of field errors (Vietnamese msgids). The portal's form and the
+    API both read the signer with it."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    text = authority if isinstance(authority, str) else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = {}
+    if not name or len(name) > 200:
+        errors["signer_name"] = [N_("Nhập họ tên người ký (tối đa 200 ký tự).")]
+    if not lines or len(lines) > 3 or any(len(line) > 120 for line in lines):
+        errors["signer_authority"] = [N_("Nhập thẩm quyền ký: từ 1 đến 3 dòng, mỗi dòng tối đa 120 ký tự.")]
+    return errors or Signer(name=name, authority=tuple(lines))
 
 
 def _plain(answer: Answer) -> SimpleNamespace:

@@ -220,6 +220,13 @@ def _trigger_schema(trigger: str, transition, with_version: bool, with_files: bo
 
     name = "".join(part.title() for part in trigger.split("_")) + ("Action" if with_version else "SubmitterAction")
     extra: dict[str, ma_fields.Field] = {}
+    if trigger == "submit_answer":
+        extra["signer_name"] = ma_fields.String(validate=validate.Length(min=1, max=200), metadata={
+            "description": "With `signer_authority`: issue the numbered văn bản trả lời (DOCX and PDF) signed "
+                           "by this person, as the agency portal does; its number and date are then the "
+                           "answer's (do not send `document_number`/`document_date`)."})
+        extra["signer_authority"] = ma_fields.String(validate=validate.Length(min=1, max=400), metadata={
+            "description": "1 to 3 lines (separated by newlines), e.g. `KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC`."})
     if with_files:
         extra["attachments"] = ma_fields.List(ma_fields.Nested(UploadSchema), load_default=list, metadata={
             "description": "Files of this answer revision (base64), as on the agency portal's drafting form."})

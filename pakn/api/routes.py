@@ -21,6 +21,7 @@ from workflows.engine import N_
 from workflows.pakn import WORKFLOW
 
 from ..access import visible_answers
+from ..agency_portal.documents import signer_from, submit_with_document
 from ..auth.throttle import Throttled, authenticate
 from ..auth.tokens import issue_token, revoke_token
 from ..extensions import db
@@ -208,23 +209,44 @@ def case_action(code: str, trigger: str):
     payload = json_body(with_files=with_files)
     version = expected_version(payload)
     files = uploads_of(payload) if with_files else []
-    _apply_as_staff(case, trigger, user, payload, version, files)
+    signer = _signer_of(payload) if trigger == "submit_answer" else None
+    _apply_as_staff(case, trigger, user, payload, version, files, signer)
     body, headers = _state_body(case)
     return body, 200, headers
 
 
+def _signer_of(payload: dict):
+    """The signer of the văn bản trả lời when ``submit_answer`` asks for it to be issued
+    (``signer_name``, ``signer_authority``), as the agency portal's form; None otherwise.
+
+    The issued document gives the number and date, so they may not be sent as well.
+    """
+    if "signer_name" not in payload and "signer_authority" not in payload:
+        return None
+    signer = signer_from(payload.pop("signer_name", None), payload.pop("signer_authority", None))
+    errors = signer if isinstance(signer, dict) else {}
+    errors.update({key: [N_("Trường không được chấp nhận.")] for key in payload})
+    if errors:
+        raise ApiError(422, "invalid_payload", N_("Dữ liệu không hợp lệ."), fields=errors)
+    return signer
+
+
 def _apply_as_staff(case: Feedback, trigger: str, user, payload: dict, version: int,
-                    files: list[tuple[str, bytes]] = ()) -> None:
+                    files: list[tuple[str, bytes]] = (), signer=None) -> None:
     """Fire the trigger in its own transaction; a race lost at flush or commit still tells the
     client the case's current version and state (the operations layer cannot know them then).
 
     A forward issues the forwarding document as the console does; ``files`` go with the answer
-    revision just drafted, as in the agency portal's drafting form.
+    revision just drafted, as in the agency portal's drafting form; with a ``signer``,
+    ``submit_answer`` issues the văn bản trả lời as the agency portal does.
     """
     case_id = case.id
     try:
         with transaction():
-            apply_transition(case, trigger, user, payload, expected_version=version)
+            if signer is not None:  # the agency portal's submission: issue the numbered document
+                submit_with_document(case, user, signer, version, utcnow())
+            else:
+                apply_transition(case, trigger, user, payload, expected_version=version)
             after_transition(case, trigger, user)  # the console's products: the forwarding document
             if files:
                 revision = visible_answers(user, case)[-1]
