@@ -108,7 +108,8 @@ def intake():
     with transaction():
         case, token = receive_feedback(data, user, trigger="receive_on_behalf")
         stored = [store_upload(content, feedback=case, uploaded_by=user, filename=name) for name, content in files]
-    return IntakeReceiptSchema().dump(IntakeReceipt(case, token, tuple(stored))), 201, {"Location": url_for(".case_detail", code=case.code)}
+    receipt = IntakeReceiptSchema().dump(IntakeReceipt(case, token, tuple(stored)))
+    return receipt, 201, {"Location": url_for(".case_detail", code=case.code)}
 
 
 # -- a case's files, documents and answers ---------------------------------------------------

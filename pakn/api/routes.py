@@ -34,8 +34,8 @@ from ..operations import (
     transaction,
 )
 from ..schemas import (
-    ActionsSchema, CaseDetailSchema, CaseQuerySchema, CaseSummarySchema, CitizenCaseSchema, Receipt, ReceiptSchema, TokenRequestSchema,
-    TokenSchema, actions_view, detail_schema_for,
+    ActionsSchema, CaseDetailSchema, CaseQuerySchema, CaseSummarySchema, CitizenCaseSchema, Receipt, ReceiptSchema,
+    TokenRequestSchema, TokenSchema, actions_view, detail_schema_for,
 )
 from ..schemas.base import state_label
 from ..schemas.page import ActionResultSchema, page_of

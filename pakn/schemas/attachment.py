@@ -24,12 +24,13 @@ FILE_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/msword"
               "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def _code(feedback_id: int) -> str:
-    """The code of a case already loaded in this request (the identity map answers)."""
+def _url(feedback_id: int, attachment_id: int) -> str:
+    """The API's download URL of a file of a case already loaded in this request."""
     from ..extensions import db
     from ..models import Feedback
 
-    return db.session.get(Feedback, feedback_id).code
+    return url_for("api.case_attachment", code=db.session.get(Feedback, feedback_id).code,
+                   attachment_id=attachment_id)
 
 
 class AttachmentSchema(OutputSchema):
@@ -45,7 +46,7 @@ class AttachmentSchema(OutputSchema):
     url = fields.Method("get_url", metadata={"type": "string"})
 
     def get_url(self, attachment) -> str:
-        return url_for("api.case_attachment", code=_code(attachment.feedback_id), attachment_id=attachment.id)
+        return _url(attachment.feedback_id, attachment.id)
 
 
 class DocumentSchema(OutputSchema):
@@ -65,10 +66,10 @@ class DocumentSchema(OutputSchema):
     pdf_url = fields.Method("get_pdf_url", metadata={"type": "string"})
 
     def get_docx_url(self, document) -> str:
-        return url_for("api.case_attachment", code=_code(document.feedback_id), attachment_id=document.docx_attachment_id)
+        return _url(document.feedback_id, document.docx_attachment_id)
 
     def get_pdf_url(self, document) -> str:
-        return url_for("api.case_attachment", code=_code(document.feedback_id), attachment_id=document.pdf_attachment_id)
+        return _url(document.feedback_id, document.pdf_attachment_id)
 
 
 class Base64Bytes(fields.String):
