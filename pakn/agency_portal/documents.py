@@ -15,26 +15,32 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from workflows.engine import N_
+
+from ..access import agency_documents
 from ..extensions import db
 from ..models import Agency, Answer, Feedback, GeneratedDocument, User
 from ..documents import Signer, answer_content, issue_document, plain_paragraphs
 from ..operations import apply_transition, office_agency
 from ..richtext import RICH_TEXT_FIELDS
 
+#: Which documents an agency may open is decided in pakn.access (the API asks the same).
+visible_documents = agency_documents
 
-def visible_documents(case: Feedback, agency: Agency) -> list[GeneratedDocument]:
-    """Our answer documents and the forwarding documents addressed to us, counting those of the
-    agencies merged into ours (their documents keep their issuer and number)."""
-    docs = db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.feedback_id == case.id)
-                              .order_by(GeneratedDocument.issued_at, GeneratedDocument.id))
-    ours, frontier = [agency], [agency.id]
-    while frontier:  # predecessors, and theirs (A merged into B, B later into us)
-        found = db.session.scalars(select(Agency).where(Agency.merged_into_id.in_(frontier))).all()
-        ours += found
-        frontier = [a.id for a in found]
-    ids, names = {a.id for a in ours}, {a.name for a in ours}
-    return [d for d in docs if (d.kind == "answer" and d.agency_id in ids) or (
-        d.kind == "forwarding" and names & set((d.content or {}).get("recipients", ())))]
+
+def signer_from(name: str | None, authority: str | None) -> Signer | dict:
+    """Who signs the văn bản trả lời: the name, and the authority lines (one per line of
+    ``authority``); or a dict of field errors (Vietnamese msgids). The portal's form and the
+    API both read the signer with it."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    text = authority if isinstance(authority, str) else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = {}
+    if not name or len(name) > 200:
+        errors["signer_name"] = [N_("Nhập họ tên người ký (tối đa 200 ký tự).")]
+    if not lines or len(lines) > 3 or any(len(line) > 120 for line in lines):
+        errors["signer_authority"] = [N_("Nhập thẩm quyền ký: từ 1 đến 3 dòng, mỗi dòng tối đa 120 ký tự.")]
+    return errors or Signer(name=name, authority=tuple(lines))
 
 
 def _plain(answer: Answer) -> SimpleNamespace:

@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 
-from workflows.engine import N_
 from workflows.glossary import AnswerOutcome
 
 
@@ -106,16 +105,9 @@ class SubmitForm(ActionForm):
 
     def signer(self):
         """The signer, or a dict of field errors (Vietnamese msgids)."""
-        from ..documents import Signer
+        from .documents import signer_from
 
-        name = (self.signer_name.data or "").strip()
-        lines = [line.strip() for line in (self.signer_authority.data or "").splitlines() if line.strip()]
-        errors = {}
-        if not name or len(name) > 200:
-            errors["signer_name"] = [N_("Nhập họ tên người ký (tối đa 200 ký tự).")]
-        if not lines or len(lines) > 3 or any(len(line) > 120 for line in lines):
-            errors["signer_authority"] = [N_("Nhập thẩm quyền ký: từ 1 đến 3 dòng, mỗi dòng tối đa 120 ký tự.")]
-        return errors or Signer(name=name, authority=tuple(lines))
+        return signer_from(self.signer_name.data, self.signer_authority.data)
 
 
 class DraftForm(ActionForm):

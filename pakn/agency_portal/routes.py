@@ -20,7 +20,7 @@ from workflows.engine import N_
 from workflows.glossary import AGENCY_ROLES, AnswerOutcome
 from workflows.pakn import HANDLING, WORKFLOW
 
-from ..access import visible_cases
+from ..access import visible_answers, visible_attachments, visible_cases
 from ..extensions import db, login_manager
 from ..models import Agency, Answer, Attachment, AuditEvent, Feedback
 from ..models.types import utcnow
@@ -162,22 +162,12 @@ def _fresh_form(trigger: str, case: Feedback) -> ActionForm:
 
 def _own_answers(case: Feedback) -> list[Answer]:
     """This agency's revisions of the answer (another agency's drafts are not shown)."""
-    return list(db.session.scalars(select(Answer).where(
-        Answer.feedback_id == case.id, Answer.agency_id == current_user.agency_id).order_by(Answer.revision)))
+    return visible_answers(current_user, case)
 
 
 def _visible_attachments(case: Feedback) -> list[Attachment]:
-    """The case's files this agency may open: the submitter's (no answer) and those of our
-    own answer revisions; never the files of another agency's drafts."""
-    own = select(Answer.id).where(Answer.feedback_id == case.id, Answer.agency_id == current_user.agency_id)
-    rows = db.session.scalars(select(Attachment).where(
-        Attachment.feedback_id == case.id,
-        Attachment.answer_id.is_(None) | Attachment.answer_id.in_(own)).order_by(Attachment.id)).all()
-    # Generated documents are attachments too: only those addressed to or issued by us.
-    generated = document_attachment_ids(case)
-    allowed = {i for d in visible_documents(case, current_user.agency)
-               for i in (d.docx_attachment_id, d.pdf_attachment_id)}
-    return [a for a in rows if a.id not in generated or a.id in allowed]
+    """The case's files this agency may open (the rule is :func:`pakn.access.visible_attachments`)."""
+    return visible_attachments(current_user, case)
 
 
 @bp.get("/cases/<code>/attachments/<int:attachment_id>")

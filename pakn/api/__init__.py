@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import errors, routes  # noqa: E402,F401
+from . import errors, resources, routes  # noqa: E402,F401

@@ -30,12 +30,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, read within the size limit."""
+def json_body(*, with_files: bool = False) -> dict[str, Any]:
+    """The request's JSON object, read within the size limit (``with_files``: a body that may
+    carry base64 files, bounded by ``MAX_CONTENT_LENGTH`` instead of ``API_MAX_JSON_BYTES``)."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type",
                        N_("Chỉ chấp nhận dữ liệu JSON (Content-Type: application/json)."))
-    limit = current_app.config["API_MAX_JSON_BYTES"]
+    limit = current_app.config["MAX_CONTENT_LENGTH" if with_files else "API_MAX_JSON_BYTES"]
     too_large = ApiError(413, "payload_too_large", N_("Dữ liệu gửi lên quá lớn (tối đa %(limit)s byte)."),
                          limit=limit)
     if request.content_length is not None and request.content_length > limit:

@@ -1,17 +1,20 @@
-"""The selects behind the staff endpoints, always scoped by :mod:`pakn.access`."""
+"""The selects behind the staff endpoints, always scoped by :mod:`pakn.access`.
+
+The case list is the office inbox's query (:mod:`pakn.office.inbox`): the same filters,
+order and keyset cursor, so a list in the API and in the console hold the same cases.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Mapping
 
 from flask import abort
-from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select
 
 from ..access import visible_cases
 from ..extensions import db
-from ..models import Agency, Feedback, StageVisit, User
-from ..text import like_pattern
+from ..models import Feedback, User
+from ..office.inbox import InboxFilter, inbox_query, inbox_total
 
 
 def visible_case(user: User, code: str) -> Feedback:
@@ -22,23 +25,20 @@ def visible_case(user: User, code: str) -> Feedback:
     return case
 
 
-def case_list(user: User, params: Mapping[str, Any], now: datetime) -> Select:
-    """The cases ``user`` may see, filtered by the loaded ``CaseQuerySchema`` parameters.
+def inbox_filter(params: Mapping[str, Any]) -> InboxFilter:
+    """The inbox filter of the loaded ``CaseQuerySchema`` parameters (newest first)."""
+    return InboxFilter(
+        states=params.get("state") or [], due=params.get("due") or ("overdue" if params.get("overdue") else None),
+        agency=params.get("agency"), field=params.get("field"), channel=params.get("channel"),
+        kind=params.get("kind"), date_from=params.get("received_from"), date_to=params.get("received_to"),
+        q=(params.get("q") or "").strip(), clerk=params.get("clerk"), after=params.get("after"))
 
-    ``overdue``: the open stage visit is past its due instant. ``q``: a substring of the code,
-    title, content, proposal or submitter, ignoring case and diacritics ("dat" finds "đất").
-    Newest first; every page preloads its agencies and stage visits.
-    """
-    query = visible_cases(user).options(joinedload(Feedback.agency), selectinload(Feedback.stage_visits))
-    if params.get("state"):
-        query = query.where(Feedback.state.in_(params["state"]))
-    if params.get("agency"):
-        query = query.where(Feedback.agency_id == select(Agency.id).where(
-            Agency.code == params["agency"]).scalar_subquery())
-    if params.get("overdue"):
-        query = query.where(exists().where(
-            StageVisit.feedback_id == Feedback.id, StageVisit.finished_at.is_(None), StageVisit.due_at < now))
-    text = (params.get("q") or "").strip()
-    if text:
-        query = query.where(Feedback.search_text.like(like_pattern(text), escape="\\"))
-    return query.order_by(Feedback.received_at.desc(), Feedback.id.desc())
+
+def case_list(user: User, params: Mapping[str, Any], now: datetime) -> Select:
+    """The cases ``user`` may see under the loaded ``CaseQuerySchema`` parameters, from the
+    cursor on; rows are ``(Feedback, sort_value)``."""
+    return inbox_query(user, inbox_filter(params), now)
+
+
+def case_count(user: User, params: Mapping[str, Any], now: datetime) -> int:
+    return inbox_total(user, inbox_filter(params), now)

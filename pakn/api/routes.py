@@ -15,35 +15,51 @@ import math
 
 from flask import Response, abort, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from workflows.engine import N_
 from workflows.pakn import WORKFLOW
 
+from ..access import visible_answers
+from ..agency_portal.documents import signer_from, submit_with_document
 from ..auth.throttle import Throttled, authenticate
 from ..auth.tokens import issue_token, revoke_token
 from ..extensions import db
 from ..models import ApiToken, Feedback
 from ..models.types import utcnow
+from ..office.actions import after_transition
+from ..office.inbox import encode_cursor
 from ..operations import (
     StaleVersion, SubmitterActor, apply_transition, find_by_tracking, hash_token, receive_feedback,
     transaction,
 )
 from ..schemas import (
-    CaseQuerySchema, CaseSummarySchema, CitizenCaseSchema, Receipt, ReceiptSchema, TokenRequestSchema,
-    TokenSchema, actions_view, detail_schema_for,
+    ActionsSchema, CaseDetailSchema, CaseQuerySchema, CaseSummarySchema, CitizenCaseSchema, Receipt, ReceiptSchema,
+    TokenRequestSchema, TokenSchema, actions_view, detail_schema_for,
 )
 from ..schemas.base import state_label
+from ..schemas.page import ActionResultSchema, page_of
+from ..storage import store_upload
 from . import bp
 from .auth import CHALLENGE, authenticated_user, client_ip, presented_token, unauthorized
+from .docs import operation
 from .errors import ApiError
 from .inputs import expected_version, json_body, load_body, load_query, tracking_token
-from .queries import case_list, visible_case
+from .queries import case_count, case_list, visible_case
+from .resources import uploads_of
 
 #: One message whatever was wrong: it must not tell whether the account exists.
 BAD_CREDENTIALS = N_("Email hoặc mật khẩu không đúng.")
 THROTTLED = N_("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.")
 #: The triggers a submitter fires with their tracking token.
 SUBMITTER_TRIGGERS = ("withdraw", "supply_info", "supply_info_to_agency")
+#: The staff triggers that may carry files (``attachments``), as the agency portal's drafting form.
+FILE_TRIGGERS = ("draft_answer",)
+CasePageSchema = page_of(CaseSummarySchema, "CasePageSchema", numbered=True)
+#: The header a staff action sends the version it saw in.
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
+            "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]+"?$'},
+            "description": 'The case version seen, e.g. `"3"` (or send `version` in the body).'}
 
 
 def _state_body(case: Feedback) -> tuple[dict, dict]:
@@ -55,6 +71,8 @@ def _state_body(case: Feedback) -> tuple[dict, dict]:
 
 # -- tokens -----------------------------------------------------------------------------------
 @bp.post("/auth/token")
+@operation("Get a bearer token", tag="auth", auth="public", body=TokenRequestSchema,
+           responses={201: TokenSchema}, errors=(401, 429))
 def create_token():
     """Exchange e-mail and password for a bearer token (201); 401, 422, 429."""
     data = load_body(TokenRequestSchema())
@@ -74,6 +92,7 @@ def create_token():
 
 
 @bp.delete("/auth/token")
+@operation("Revoke the token presented", tag="auth", auth="token", responses={204: None}, errors=(401,))
 def delete_token():
     """Revoke the bearer token presented with this request (204); 401 without a valid one."""
     raw = presented_token()
@@ -94,6 +113,8 @@ def _tracked_case(code: str) -> Feedback:
 
 
 @bp.post("/feedback")
+@operation("Submit feedback", tag="submitter", auth="public", body=WORKFLOW.transitions["receive"].schema,
+           responses={201: ReceiptSchema})
 def submit_feedback():
     """Receive a submission (201 with code, tracking token, state, deadlines); 422 per field."""
     data = json_body()
@@ -104,12 +125,16 @@ def submit_feedback():
 
 
 @bp.get("/feedback/<code>")
+@operation("The submitter's view of their case", tag="submitter", auth="tracking",
+           responses={200: CitizenCaseSchema})
 def track_feedback(code: str):
     """The submitter's view of their case; 404 unless code and tracking token match."""
     return CitizenCaseSchema().dump(_tracked_case(code))
 
 
 @bp.post("/feedback/<code>/actions/<trigger>")
+@operation("The submitter acts on their case", tag="submitter", auth="tracking",
+           responses={200: CitizenCaseSchema}, errors=(404, 409))
 def submitter_action(code: str, trigger: str):
     """The submitter withdraws or supplies information (200 with their view); 404, 409, 422."""
     if trigger not in SUBMITTER_TRIGGERS:
@@ -123,22 +148,35 @@ def submitter_action(code: str, trigger: str):
 
 # -- staff ------------------------------------------------------------------------------------
 @bp.get("/cases")
+@operation("Cases in the caller's scope", tag="cases", query=CaseQuerySchema, responses={200: CasePageSchema})
 def list_cases():
-    """The cases in the user's scope, filtered and paged, with a ``next`` link."""
+    """The cases in the user's scope under the office inbox's filters, newest first, paged by
+    keyset (``after``) or by page number, with the next page's cursor and link."""
     user = authenticated_user()
     params = load_query(CaseQuerySchema(), lists=("state",))
-    page = db.paginate(case_list(user, params, utcnow()), page=params["page"],
-                       per_page=params["per_page"], error_out=False)
+    now = utcnow()
+    per_page, by_cursor = params["per_page"], params.get("after") is not None
+    query = case_list(user, params, now).options(selectinload(Feedback.stage_visits)).limit(per_page + 1)
+    if not by_cursor:
+        query = query.offset((params["page"] - 1) * per_page)
+    rows = db.session.execute(query).all()
+    items, more = [row[0] for row in rows[:per_page]], len(rows) > per_page
+    next_cursor = encode_cursor(rows[per_page - 1][1], items[-1].id) if more else None
     next_url = None
-    if page.has_next:
+    if more:
         args = request.args.to_dict(flat=False)
-        args["page"] = [str(page.page + 1)]
+        if by_cursor:
+            args["after"] = [next_cursor]
+        else:
+            args["page"] = [str(params["page"] + 1)]
         next_url = url_for(".list_cases", **args)
-    return {"items": CaseSummarySchema(many=True).dump(page.items), "page": page.page,
-            "per_page": page.per_page, "total": page.total, "next": next_url}
+    return {"items": CaseSummarySchema(many=True).dump(items), "page": None if by_cursor else params["page"],
+            "per_page": per_page, "total": case_count(user, params, now), "next": next_url,
+            "next_cursor": next_cursor}
 
 
 @bp.get("/cases/<code>")
+@operation("One case in the caller's role view", tag="cases", responses={200: CaseDetailSchema})
 def case_detail(code: str):
     """Everything about one case, in the user's role view, with its version as an ETag."""
     user = authenticated_user()
@@ -147,6 +185,7 @@ def case_detail(code: str):
 
 
 @bp.get("/cases/<code>/actions")
+@operation("What the caller may do now, and why not the rest", tag="cases", responses={200: ActionsSchema})
 def case_actions(code: str):
     """What the user may do on the case now (with payload schemas), and what not and why."""
     user = authenticated_user()
@@ -155,6 +194,10 @@ def case_actions(code: str):
 
 
 @bp.post("/cases/<code>/actions/<trigger>")
+@operation("Fire a trigger", tag="actions", responses={200: ActionResultSchema}, errors=(404, 409, 428, 503),
+           headers=[IF_MATCH],
+           description="Fires the trigger with its payload and the case version seen (`If-Match` or "
+                       "`version`). Roles, states and rules are the workflow's (`GET …/actions`).")
 def case_action(code: str, trigger: str):
     """Fire ``trigger`` with a JSON payload and the version seen (If-Match or ``version``)."""
     user = authenticated_user()
@@ -162,23 +205,94 @@ def case_action(code: str, trigger: str):
     transition = WORKFLOW.transitions.get(trigger)
     if transition is None or transition.creates:
         abort(404)
-    payload = json_body()
+    with_files = trigger in FILE_TRIGGERS
+    payload = json_body(with_files=with_files)
     version = expected_version(payload)
-    _apply_as_staff(case, trigger, user, payload, version)
+    files = uploads_of(payload) if with_files else []
+    signer = _signer_of(payload) if trigger == "submit_answer" else None
+    _apply_as_staff(case, trigger, user, payload, version, files, signer)
     body, headers = _state_body(case)
     return body, 200, headers
 
 
-def _apply_as_staff(case: Feedback, trigger: str, user, payload: dict, version: int) -> None:
+def _signer_of(payload: dict):
+    """The signer of the văn bản trả lời when ``submit_answer`` asks for it to be issued
+    (``signer_name``, ``signer_authority``), as the agency portal's form; None otherwise.
+
+    The issued document gives the number and date, so they may not be sent as well.
+    """
+    if "signer_name" not in payload and "signer_authority" not in payload:
+        return None
+    signer = signer_from(payload.pop("signer_name", None), payload.pop("signer_authority", None))
+    errors = signer if isinstance(signer, dict) else {}
+    errors.update({key: [N_("Trường không được chấp nhận.")] for key in payload})
+    if errors:
+        raise ApiError(422, "invalid_payload", N_("Dữ liệu không hợp lệ."), fields=errors)
+    return signer
+
+
+def _apply_as_staff(case: Feedback, trigger: str, user, payload: dict, version: int,
+                    files: list[tuple[str, bytes]] = (), signer=None) -> None:
     """Fire the trigger in its own transaction; a race lost at flush or commit still tells the
-    client the case's current version and state (the operations layer cannot know them then)."""
+    client the case's current version and state (the operations layer cannot know them then).
+
+    A forward issues the forwarding document as the console does; ``files`` go with the answer
+    revision just drafted, as in the agency portal's drafting form; with a ``signer``,
+    ``submit_answer`` issues the văn bản trả lời as the agency portal does.
+    """
     case_id = case.id
     try:
         with transaction():
-            apply_transition(case, trigger, user, payload, expected_version=version)
+            if signer is not None:  # the agency portal's submission: issue the numbered document
+                submit_with_document(case, user, signer, version, utcnow())
+            else:
+                apply_transition(case, trigger, user, payload, expected_version=version)
+            after_transition(case, trigger, user)  # the console's products: the forwarding document
+            if files:
+                revision = visible_answers(user, case)[-1]
+                for name, content in files:
+                    store_upload(content, feedback=case, uploaded_by=user, answer=revision, filename=name)
     except StaleVersion as err:
         if err.current_version is not None:
             raise
         current = db.session.execute(
             select(Feedback.version, Feedback.state).where(Feedback.id == case_id)).one()
         raise StaleVersion(current.version, current.state) from None
+
+
+# -- the description --------------------------------------------------------------------------
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API (built once per process)."""
+    from flask import current_app
+
+    from .docs import build_spec
+
+    cached = current_app.extensions.get("pakn_openapi")
+    if cached is None:
+        cached = current_app.extensions["pakn_openapi"] = build_spec(current_app)
+    return cached
+
+
+#: The Swagger UI files the docs page loads (from the pinned ``swagger-ui-bundle`` package).
+DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript",
+               "swagger-ui-standalone-preset.js": "text/javascript", "favicon-32x32.png": "image/png"}
+
+
+@bp.get("/docs")
+def docs():
+    """The API's documentation page: Swagger UI over ``openapi.json``, from our own origin."""
+    from flask import render_template
+
+    return render_template("api/docs.html")
+
+
+@bp.get("/docs/assets/<name>")
+def docs_asset(name: str):
+    """One Swagger UI asset (a fixed list; anything else is 404)."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    if name not in DOCS_ASSETS:
+        abort(404)
+    return send_from_directory(str(swagger_ui_path), name, mimetype=DOCS_ASSETS[name], max_age=86400)

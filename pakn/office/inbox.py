@@ -232,6 +232,20 @@ def inbox_page(user: User, f: InboxFilter, now: datetime, limit: int = PAGE_SIZE
     return InboxPage(rows, next_cursor, counts, total)
 
 
+def inbox_query(user: User, f: InboxFilter, now: datetime) -> Select:
+    """The cases of the list ``f`` describes, in its order, from its cursor on (no limit):
+    the same filters and order as the inbox page, for the JSON API."""
+    cursor = decode_cursor(f.after) if f.after else None
+    query = _base(user, (Feedback, _sort_column(f).label("sort_value")))
+    return _ordered(_filtered(query, f, now), f, cursor).options(
+        joinedload(Feedback.agency), joinedload(Feedback.field))
+
+
+def inbox_total(user: User, f: InboxFilter, now: datetime) -> int:
+    """How many cases the list ``f`` holds (whatever the cursor)."""
+    return db.session.scalar(_filtered(_base(user, (func.count(),)), f, now))
+
+
 def next_case(user: User, f: InboxFilter, current: Feedback, now: datetime) -> Feedback | None:
     """The case after ``current`` in the list ``f`` describes (one click to the next case)."""
     if f.sort == "due_asc":

@@ -105,6 +105,17 @@ def task_dues(task: PlanTask, today: date) -> list[Due]:
     return [Due(before, "", met)]
 
 
+def dashboard_window(year: int | None, quarter: int | None, today: date) -> tuple[date, date, str]:
+    """The local-date window [start, end) of a dashboard and its label: a quarter of ``year``
+    ("Q2/2026"), or the whole year ("2026"); the current year when ``year`` is None."""
+    year = year or today.year
+    if quarter:
+        start = date(year, 3 * (quarter - 1) + 1, 1)
+        end = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+        return start, end, f"Q{quarter}/{year}"
+    return date(year, 1, 1), date(year + 1, 1, 1), str(year)
+
+
 def dashboard(plan: Plan, window: tuple[date, date], now: datetime | None = None) -> list[TaskRow]:
     """The rows of ``plan``'s dashboard for the local-date window [start, end)."""
     now = now or utcnow()

@@ -15,9 +15,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from workflows.calendar import TZ
-from workflows.glossary import OFFICE_ROLES, Role
+from workflows.glossary import Role
 from workflows.pakn import WORKFLOW
 
+from ..access import can_read_plans
 from ..extensions import db
 from ..models import Agency, AgencyAlias, AuditEvent, Plan, PlanImport, PlanTask, PlanTaskUnit
 from ..models.plan import BINDINGS
@@ -26,7 +27,7 @@ from ..operations import InvalidPayload, transaction
 from ..text import fold
 from . import bp
 from .binding import BINDING_LABELS, bind, document_name, put_in_force, stages_of, suggest_bindings
-from .dashboard import dashboard
+from .dashboard import dashboard, dashboard_window
 from .forms import BindingForm, ConfirmForm, DoneForm, LinkUnitForm, UploadForm, WindowForm
 from .importer import apply_import, importable, relink_units, unlinked_units
 from .parse import UnsupportedFile, normalise_code, parse_upload
@@ -38,7 +39,7 @@ def staff_reader(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if current_user.role not in OFFICE_ROLES and current_user.role != Role.ADMIN:
+        if not can_read_plans(current_user):
             abort(404)
         return view(*args, **kwargs)
     return wrapped
@@ -159,14 +160,8 @@ def preview(import_id: int):
 
 # -- a plan: dashboard -----------------------------------------------------------------
 def _window(form: WindowForm) -> tuple[date, date, str]:
-    today = utcnow().astimezone(TZ).date()
-    year = form.year.data or today.year
-    if form.quarter.data:
-        quarter = int(form.quarter.data)
-        start = date(year, 3 * (quarter - 1) + 1, 1)
-        end = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
-        return start, end, f"Q{quarter}/{year}"
-    return date(year, 1, 1), date(year + 1, 1, 1), str(year)
+    quarter = int(form.quarter.data) if form.quarter.data else None
+    return dashboard_window(form.year.data, quarter, utcnow().astimezone(TZ).date())
 
 
 @bp.route("/<int:plan_id>")

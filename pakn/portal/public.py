@@ -84,6 +84,20 @@ def published_page(filters: Filters, page: int, size: int) -> tuple[list, int]:
     return rows, total
 
 
+def published_after(filters: Filters, cursor: tuple[datetime, int] | None, limit: int) -> list:
+    """Up to ``limit`` published cases (newest first) after the keyset ``cursor``
+    (``(published_at, id)`` of the last row seen), for the JSON API's paging."""
+    query = filters.apply(_published())
+    if cursor is not None:
+        at, case_id = cursor
+        query = query.where(or_(Feedback.published_at < at, and_(Feedback.published_at == at, Feedback.id < case_id)))
+    return db.session.execute(query.order_by(Feedback.published_at.desc(), Feedback.id.desc()).limit(limit)).all()
+
+
+def published_count(filters: Filters) -> int:
+    return db.session.scalar(select(func.count()).select_from(filters.apply(_published()).subquery()))
+
+
 def published_all(filters: Filters, limit: int | None = None) -> list:
     query = filters.apply(_published()).order_by(Feedback.published_at.desc(), Feedback.id.desc())
     if limit:

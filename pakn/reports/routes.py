@@ -15,8 +15,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from workflows.calendar import TZ
-from workflows.glossary import AGENCY_ROLES, Channel, OFFICE_ROLES, Role
+from workflows.glossary import Channel
 
+from ..access import can_read_reports, report_scope, sees_all_cases
 from ..extensions import db
 from ..models import Agency, AuditEvent, ReportFiling
 from ..models.report_filing import REPORT_PERIODS
@@ -33,33 +34,28 @@ def staff(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if current_user.role not in OFFICE_ROLES + AGENCY_ROLES and current_user.role != Role.ADMIN:
+        if not can_read_reports(current_user):
             abort(404)
         return view(*args, **kwargs)
     return wrapped
 
 
 def sees_all() -> bool:
-    return current_user.role in OFFICE_ROLES or current_user.role == Role.ADMIN
+    return sees_all_cases(current_user)
 
 
 def _scope() -> Agency | None:
     """The agency whose report is asked for (``?agency=``), None for the consolidated report.
 
-    Agency staff get their own agency whatever they ask; asking for another is 404."""
+    Agency staff get their own agency whatever they ask; asking for another is 404
+    (:func:`pakn.access.report_scope`)."""
     raw = request.args.get("agency", "")
-    if not sees_all():
-        if raw not in ("", str(current_user.agency_id)):
-            abort(404)
-        return db.session.get(Agency, current_user.agency_id)
-    if raw == "":
-        return None
-    if not raw.isdigit():
+    if raw != "" and not raw.isdigit():
         abort(404)
-    agency = db.session.get(Agency, int(raw))
-    if agency is None:
+    try:
+        return report_scope(current_user, int(raw) if raw else None)
+    except LookupError:
         abort(404)
-    return agency
 
 
 def _period(year: int, period: str):

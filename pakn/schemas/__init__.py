@@ -5,13 +5,13 @@ Importing this package makes marshmallow's built-in messages Vietnamese (see
 operations layer loads — carries Vietnamese msgids.
 """
 from . import base  # noqa: F401  (localizes marshmallow's messages at import)
-from .action import actions_view, describe_payload, refusal_message
+from .action import ActionsSchema, actions_view, describe_payload, refusal_message
 from .case import CaseDetailSchema, CaseQuerySchema, CaseSummarySchema, detail_schema_for
 from .feedback import CitizenCaseSchema, Receipt, ReceiptSchema
 from .token import TokenRequestSchema, TokenSchema
 
 __all__ = [
-    "CaseDetailSchema", "CaseQuerySchema", "CaseSummarySchema", "CitizenCaseSchema", "Receipt",
+    "ActionsSchema",    "CaseDetailSchema", "CaseQuerySchema", "CaseSummarySchema", "CitizenCaseSchema", "Receipt",
     "ReceiptSchema", "TokenRequestSchema", "TokenSchema", "actions_view", "describe_payload",
     "detail_schema_for", "refusal_message",
 ]

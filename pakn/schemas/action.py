@@ -94,17 +94,19 @@ class AvailableActionSchema(OutputSchema):
     """A trigger the user may fire now."""
 
     trigger = fields.String(attribute="transition.trigger")
-    label = fields.Function(lambda a: gettext(a.transition.label))
+    label = fields.Function(lambda a: gettext(a.transition.label), metadata={"type": "string"})
     target = fields.String(attribute="transition.target", allow_none=True)
-    target_label = fields.Function(lambda a: state_label(a.transition.target))
-    payload = fields.Function(lambda a: describe_payload(a.transition.schema))
+    target_label = fields.Function(lambda a: state_label(a.transition.target),
+                                   metadata={"type": "string", "nullable": True})
+    payload = fields.Function(lambda a: describe_payload(a.transition.schema), metadata={
+        "type": "object", "description": "The payload's fields (name, type, required, limits, choices)."})
 
 
 class RefusedActionSchema(OutputSchema):
     """A trigger the user may not fire now, and why."""
 
     trigger = fields.String(attribute="transition.trigger")
-    label = fields.Function(lambda a: gettext(a.transition.label))
+    label = fields.Function(lambda a: gettext(a.transition.label), metadata={"type": "string"})
     reason = fields.Function(lambda a: {"code": a.refusal.code, "kind": a.refusal.kind.value,
                                         "message": refusal_message(a.refusal)})
 
@@ -117,3 +119,14 @@ def actions_view(case, availabilities: list[Availability]) -> dict[str, Any]:
         "available": AvailableActionSchema(many=True).dump([a for a in availabilities if a.allowed]),
         "refused": RefusedActionSchema(many=True).dump([a for a in availabilities if not a.allowed]),
     }
+
+
+class ActionsSchema(OutputSchema):
+    """``GET /cases/<code>/actions`` (built by :func:`actions_view`; for the description)."""
+
+    code = fields.String(required=True)
+    state = fields.String(required=True)
+    state_label = fields.String(required=True)
+    version = fields.Integer(required=True)
+    available = fields.List(fields.Nested(AvailableActionSchema), required=True)
+    refused = fields.List(fields.Nested(RefusedActionSchema), required=True)

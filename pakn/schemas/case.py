@@ -19,9 +19,10 @@ from workflows.glossary import AnswerOutcome, Channel, ContentCategory, Kind, Re
 from workflows.pakn import WORKFLOW
 from workflows.payloads import Code
 
-from ..access import sees_all_cases
+from ..access import visible_answers
 from ..extensions import db
-from ..models import Agency, Answer, Feedback, StageVisit, User
+from ..office.inbox import DUE_FILTERS, decode_cursor
+from ..models import Agency, Feedback, Field, StageVisit, User
 from ..models.types import utcnow
 from .base import Instant, OutputSchema, action_label, coded_label, role_label, state_label
 from .deadline import StaffDeadlineSchema, case_deadlines, explanation_text
@@ -46,22 +47,51 @@ class StateList(fields.String):
 
 
 class CaseQuerySchema(Schema):
-    """``GET /cases`` parameters; an unknown parameter is refused, not ignored."""
+    """``GET /cases`` parameters: the office inbox's filters (:mod:`pakn.office.inbox`).
+
+    An unknown parameter is refused, not ignored. Paging is by keyset (``after``: the
+    ``next_cursor`` of the previous page) or, for older clients, by ``page`` number.
+    """
 
     class Meta:
         unknown = RAISE
 
-    state = StateList(load_default=None)
+    state = StateList(load_default=None, metadata={
+        "description": "Workflow states, comma-separated or repeated.", "example": "received,returned"})
+    due = fields.String(load_default=None, validate=validate.OneOf(list(DUE_FILTERS)), metadata={
+        "description": "The open stage is overdue, due today, or due this week."})
+    overdue = fields.Boolean(load_default=False, metadata={"description": "The same as ``due=overdue``."})
     agency = Code(load_default=None, validate=validate.Length(min=1, max=50))
-    overdue = fields.Boolean(load_default=False)
-    q = Code(load_default=None, validate=validate.Length(max=200))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    field = Code(load_default=None, validate=validate.Length(min=1, max=50))
+    channel = fields.String(load_default=None, validate=validate.OneOf(Channel.codes()))
+    kind = fields.String(load_default=None, validate=validate.OneOf(Kind.codes()))
+    received_from = fields.Date(data_key="from", load_default=None,
+                                metadata={"description": "Received on or after this local date."})
+    received_to = fields.Date(data_key="to", load_default=None,
+                              metadata={"description": "Received on or before this local date."})
+    clerk = fields.String(load_default=None, validate=validate.Regexp(r"^(none|[0-9]{1,9})$"), metadata={
+        "description": "The office clerk assigned (a user id), or ``none`` for unassigned cases."})
+    q = Code(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "Code, title, content, proposal or submitter; case and diacritics ignored."})
+    after = fields.String(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "Keyset cursor: the ``next_cursor`` of the previous page (takes precedence over ``page``)."})
+    page = fields.Integer(load_default=1, validate=[validate.Range(min=1), validate.Range(max=10**6)])
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
     @validates("agency")
     def _agency_exists(self, code: str | None, **kwargs) -> None:
         if code is not None and db.session.scalar(select(Agency.id).where(Agency.code == code)) is None:
             raise ValidationError(N_("Cơ quan không tồn tại."))
+
+    @validates("field")
+    def _field_exists(self, code: str | None, **kwargs) -> None:
+        if code is not None and db.session.scalar(select(Field.id).where(Field.code == code)) is None:
+            raise ValidationError(N_("Lĩnh vực không tồn tại."))
+
+    @validates("after")
+    def _cursor(self, value: str | None, **kwargs) -> None:
+        if value is not None and decode_cursor(value) is None:
+            raise ValidationError(N_("Vị trí trang không hợp lệ."))
 
 
 # -- small nested shapes ----------------------------------------------------------------------
@@ -213,22 +243,16 @@ class CaseDetailSchema(CaseSummarySchema):
     answers = fields.Method("get_answers")
     timeline = fields.Function(lambda c: StaffEventSchema(many=True).dump(case_events(c)))
 
-    def visible_answers(self, case: Feedback) -> list[Answer]:
-        return list(db.session.scalars(
-            select(Answer).where(Answer.feedback_id == case.id).order_by(Answer.revision)))
+    def __init__(self, user: User | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user  # whose view: pakn.access decides which answer revisions it holds
 
     def get_answers(self, case: Feedback) -> list[dict]:
-        return AnswerSchema(many=True).dump(self.visible_answers(case))
-
-
-class AgencyCaseDetailSchema(CaseDetailSchema):
-    """The detail as the handling agency sees it: only its own agency's answer revisions."""
-
-    def visible_answers(self, case: Feedback) -> list[Answer]:
-        return [a for a in super().visible_answers(case) if a.agency_id == case.agency_id]
+        # Which revisions the caller reads is pakn.access's rule (the office: all; an agency: its own).
+        return AnswerSchema(many=True).dump(visible_answers(self.user, case))
 
 
 def detail_schema_for(user: User) -> CaseDetailSchema:
-    """The detail view matching the user's role (office/admin or agency)."""
-    return CaseDetailSchema() if sees_all_cases(user) else AgencyCaseDetailSchema()
-
+    """The detail view for ``user``: the office's (and admins') sees every answer revision, the
+    handling agency's only its own agency's (a case forwarded again keeps the first agency's drafts)."""
+    return CaseDetailSchema(user)

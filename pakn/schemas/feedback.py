@@ -21,9 +21,11 @@ from ..operations import open_visit
 from .base import Instant, OutputSchema, action_label, coded_label, state_label
 from .deadline import DeadlineSchema, case_deadlines
 
-#: Audit actions the submitter never sees: the agency's internal drafting loop and the
-#: internal extension record (an extension is not a promise to the submitter).
-INTERNAL_ACTIONS = frozenset({"draft_answer", "approve_answer", "send_back_draft", "record_extension"})
+#: Audit actions the submitter never sees: the agency's internal drafting loop, the
+#: internal extension record (an extension is not a promise to the submitter), the
+#: documents issued between the office and the agencies, and the clerk's assignment.
+INTERNAL_ACTIONS = frozenset({"draft_answer", "approve_answer", "send_back_draft", "record_extension",
+                              "document.issued", "assign_clerk"})
 #: Actions whose text is addressed to the submitter, and the audit data key holding it.
 ADDRESSED_TO_SUBMITTER = {"request_info": "message", "agency_request_info": "message", "post_progress": "message",
                           "reject": "guidance"}
