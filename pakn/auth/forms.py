@@ -5,7 +5,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 # Enough to catch a typo; the address is only ever compared with stored ones.
@@ -32,3 +32,29 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu.")),
                     Length(max=1024, message=_l("Mật khẩu quá dài."))],
     )
+
+
+class CodeForm(FlaskForm):
+    """The second step of a login: the 6-digit code of the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Mã xác thực"),
+        validators=[DataRequired(message=_l("Vui lòng nhập mã xác thực.")),
+                    Length(max=32, message=_l("Mã xác thực không đúng."))],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+
+class EnrolForm(FlaskForm):
+    """Enrolment: the first code shown by the app, which proves it holds the secret."""
+
+    code = StringField(
+        _l("Mã 6 chữ số trong ứng dụng"),
+        validators=[DataRequired(message=_l("Vui lòng nhập mã xác thực.")),
+                    Length(max=32, message=_l("Mã xác thực không đúng."))],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+
+class ResetSecondFactorForm(FlaskForm):
+    """An admin's button resetting a user's second factor (the CSRF token is all it carries)."""

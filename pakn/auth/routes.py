@@ -1,4 +1,9 @@
-"""Login and logout pages for staff (session cookie; the API uses bearer tokens instead)."""
+"""Login and logout pages for staff (session cookie; the API uses bearer tokens instead).
+
+A login has two steps: the password (``/auth/login``), then the second factor
+(``/auth/code``), or its enrolment at the first login (``/auth/enrol``). Both steps are
+throttled per account and per address, and every attempt is committed, failed or not.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,22 +11,33 @@ import hmac
 import logging
 import math
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from workflows.engine import N_
+from workflows.glossary import Role
 
+from ..extensions import db
+from ..models import User
 from ..operations import transaction
 from . import bp
-from .forms import LoginForm
-from .session import end_session, safe_next_path, start_session
-from .throttle import Throttled, authenticate
+from .forms import CodeForm, EnrolForm, LoginForm, ResetSecondFactorForm
+from .second_factor import (
+    confirm_enrolment, grouped, pending_secret, provisioning_uri, qr_svg, recovery_codes_left, reset_second_factor,
+    verify_second_factor,
+)
+from .session import begin_login, end_session, pending_login, safe_next_path, start_session
+from .throttle import Throttled, authenticate, second_step
 
 log = logging.getLogger("pakn.auth")
 
 # One message whatever was wrong: it must not tell whether the account exists.
 GENERIC_FAILURE = N_("Email hoặc mật khẩu không đúng.")
+BAD_CODE = N_("Mã xác thực không đúng hoặc đã được dùng. Vui lòng nhập mã mới trong ứng dụng.")
+THROTTLED = N_("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.")
+PENDING_EXPIRED = N_("Phiên đăng nhập đã hết hạn. Vui lòng nhập lại email và mật khẩu.")
 
 
 def email_digest(email: str) -> str:
@@ -35,9 +51,18 @@ def _client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+def _throttled(template: str, exc: Throttled, **context):
+    minutes = max(1, math.ceil(exc.retry_after / 60))
+    response = current_app.make_response(
+        (render_template(template, throttled=gettext(THROTTLED, minutes=minutes), **context), 429))
+    response.headers["Retry-After"] = str(int(exc.retry_after))
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the login form; on success start a fresh session and go to ``next`` or the dashboard."""
+    """First step: e-mail and password. On success the session holds a pending login and the
+    browser goes on to the second factor (or to its enrolment, at the first login)."""
     next_path = safe_next_path(request.args.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_path or url_for("web.dashboard"))
@@ -53,21 +78,93 @@ def login():
                 user = authenticate(form.email.data, form.password.data, ip)
         except Throttled as exc:
             log.warning("login throttled email_hash=%s ip=%s retry_after=%s", digest, ip, exc.retry_after)
-            minutes = max(1, math.ceil(exc.retry_after / 60))
-            message = gettext("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.",
-                              minutes=minutes)
-            response = current_app.make_response(
-                (render_template("auth/login.html", form=form, action=action, throttled=message), 429))
-            response.headers["Retry-After"] = str(int(exc.retry_after))
-            return response
+            return _throttled("auth/login.html", exc, form=form, action=action)
         if user is None:
             log.info("login failed email_hash=%s ip=%s", digest, ip)
             failure = gettext(GENERIC_FAILURE)
         else:
-            start_session(user)
-            log.info("login ok user_id=%s ip=%s", user.id, ip)
-            return redirect(next_path or url_for("web.dashboard"))
+            log.info("login password ok user_id=%s ip=%s", user.id, ip)
+            begin_login(user, next_path)
+            return redirect(url_for("auth.second_factor" if user.second_factor_enrolled else "auth.enrol"))
     return render_template("auth/login.html", form=form, action=action, failure=failure)
+
+
+def _pending_or_restart():
+    """The pending login, or a redirect back to the password step (nothing pending, or stale)."""
+    pending = pending_login()
+    if pending is None:
+        flash(gettext(PENDING_EXPIRED), "info")
+        return None, redirect(url_for("auth.login"))
+    return pending, None
+
+
+def _finish(user: User, next_path: str | None, kind: str):
+    start_session(user)
+    log.info("login ok user_id=%s ip=%s second_factor=%s", user.id, _client_ip(), kind)
+    return redirect(next_path or url_for("web.dashboard"))
+
+
+@bp.route("/code", methods=["GET", "POST"])
+def second_factor():
+    """Second step: the code of the authenticator app, or one recovery code."""
+    pending, restart = _pending_or_restart()
+    if restart:
+        return restart
+    user, next_path = pending
+    if not user.second_factor_enrolled:
+        return redirect(url_for("auth.enrol"))
+    form = CodeForm()
+    failure = None
+    if form.validate_on_submit():
+        ip = _client_ip()
+        try:
+            with transaction():
+                kind = second_step(user, ip, lambda: verify_second_factor(user, form.code.data))
+        except Throttled as exc:
+            log.warning("second factor throttled user_id=%s ip=%s retry_after=%s", user.id, ip, exc.retry_after)
+            return _throttled("auth/code.html", exc, form=form)
+        if kind:
+            if kind == "recovery":
+                left = recovery_codes_left(user)
+                flash(gettext("Bạn vừa dùng một mã khôi phục; còn lại %(num)s mã. Khi sắp hết, hãy nhờ "
+                              "quản trị viên đặt lại xác thực hai bước.", num=left), "info")
+            return _finish(user, next_path, kind)
+        log.info("second factor failed user_id=%s ip=%s", user.id, ip)
+        failure = gettext(BAD_CODE)
+    return render_template("auth/code.html", form=form, failure=failure)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+def enrol():
+    """First login of an account without a second factor: set up the authenticator app,
+    confirm it with a code, then see the recovery codes once."""
+    pending, restart = _pending_or_restart()
+    if restart:
+        return restart
+    user, next_path = pending
+    if user.second_factor_enrolled:
+        return redirect(url_for("auth.second_factor"))
+    form = EnrolForm()
+    with transaction():
+        secret = pending_secret(user)
+    uri = provisioning_uri(user, secret)
+    failure = None
+    if form.validate_on_submit():
+        ip = _client_ip()
+        try:
+            with transaction():
+                codes = second_step(user, ip, lambda: confirm_enrolment(user, form.code.data))
+        except Throttled as exc:
+            return _throttled("auth/enrol.html", exc, form=form, secret=grouped(secret), uri=uri,
+                              qr=qr_svg(uri, gettext("Mã QR để thêm tài khoản vào ứng dụng xác thực")))
+        if codes:
+            start_session(user)
+            log.info("second factor enrolled user_id=%s ip=%s", user.id, ip)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next_url=next_path or url_for("web.dashboard"))
+        failure = gettext(BAD_CODE)
+    return render_template("auth/enrol.html", form=form, failure=failure, secret=grouped(secret), uri=uri,
+                           qr=qr_svg(uri, gettext("Mã QR để thêm tài khoản vào ứng dụng xác thực")))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -81,3 +178,42 @@ def logout():
     end_session()
     flash(gettext("Bạn đã đăng xuất."), "info")
     return redirect(url_for("web.home"))
+
+
+# -- administration -------------------------------------------------------------------------------
+def _admin() -> None:
+    if current_user.role != Role.ADMIN:
+        abort(404)  # out of reach: as if it did not exist
+
+
+@bp.route("/second-factor")
+@login_required
+def second_factor_admin():
+    """Admins: every staff account's second factor, with a reset button (lost phone)."""
+    _admin()
+    users = db.session.scalars(select(User).order_by(User.active.desc(), User.email)).all()
+    left = {u.id: recovery_codes_left(u) for u in users if u.second_factor_enrolled}
+    return render_template("auth/second_factor_admin.html", users=users, left=left, form=ResetSecondFactorForm())
+
+
+@bp.route("/second-factor/<int:user_id>/reset", methods=["POST"])
+@login_required
+def reset_second_factor_view(user_id: int):
+    """Admins: remove a user's second factor; they enrol again at their next login (audited)."""
+    _admin()
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = ResetSecondFactorForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with transaction():
+        reset_second_factor(user, current_user)
+    log.info("second factor reset user_id=%s by=%s", user.id, current_user.id)
+    if user.id == current_user.id:
+        end_session()  # the admin reset their own: their session ended with it
+        flash(gettext("Đã đặt lại xác thực hai bước của bạn. Vui lòng đăng nhập và thiết lập lại."), "info")
+        return redirect(url_for("auth.login"))
+    flash(gettext("Đã đặt lại xác thực hai bước của %(name)s. Lần đăng nhập tới, người này sẽ thiết lập lại.",
+                  name=user.full_name), "info")
+    return redirect(url_for("auth.second_factor_admin"))

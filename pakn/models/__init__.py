@@ -18,6 +18,7 @@ from .login_attempt import LoginAttempt
 from .notification import Notification
 from .outbox import OutboxMessage
 from .plan import Plan, PlanImport, PlanTask, PlanTaskUnit
+from .recovery_code import RecoveryCode
 from .report_filing import ReportFiling
 from .routing_rule import RoutingRule
 from .saved_filter import SavedFilter
@@ -33,3 +34,4 @@ __all__ = [
     "SavedFilter", "StageVisit", "SubmissionKey", "User",
 ]
 __all__ += ["Delivery", "Notification"]
+__all__ += ["RecoveryCode"]
