@@ -99,7 +99,10 @@ def _pending_or_restart():
 
 
 def _finish(user: User, next_path: str | None, kind: str):
-    start_session(user)
+    start_session(user)  # a fresh session: flash only after it
+    if kind == "recovery":
+        flash(gettext("Bạn vừa dùng một mã khôi phục; còn lại %(num)s mã. Khi sắp hết, hãy nhờ "
+                      "quản trị viên đặt lại xác thực hai bước.", num=recovery_codes_left(user)), "info")
     log.info("login ok user_id=%s ip=%s second_factor=%s", user.id, _client_ip(), kind)
     return redirect(next_path or url_for("web.dashboard"))
 
@@ -124,10 +127,6 @@ def second_factor():
             log.warning("second factor throttled user_id=%s ip=%s retry_after=%s", user.id, ip, exc.retry_after)
             return _throttled("auth/code.html", exc, form=form)
         if kind:
-            if kind == "recovery":
-                left = recovery_codes_left(user)
-                flash(gettext("Bạn vừa dùng một mã khôi phục; còn lại %(num)s mã. Khi sắp hết, hãy nhờ "
-                              "quản trị viên đặt lại xác thực hai bước.", num=left), "info")
             return _finish(user, next_path, kind)
         log.info("second factor failed user_id=%s ip=%s", user.id, ip)
         failure = gettext(BAD_CODE)
