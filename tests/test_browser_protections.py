@@ -288,3 +288,56 @@ def test_with_secure_cookies_the_session_cookie_is_a_host_cookie(tmp_path, monke
         assert flag in cookie, cookie
     assert "Domain=" not in cookie  # required by the __Host- prefix
     assert not [c for c in response.headers.getlist("Set-Cookie") if not c.startswith("__Host-")]
+
+
+# -- denied access is logged (S9) ---------------------------------------------------------------------
+@pytest.fixture
+def access_log(caplog, monkeypatch):
+    import logging
+
+    # Alembic's fileConfig (run in-process by the app fixture) disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("pakn.access"), "disabled", False)
+    caplog.set_level(logging.WARNING, logger="pakn.access")
+    return lambda: [r.getMessage() for r in caplog.records if r.name == "pakn.access"]
+
+
+def test_a_case_out_of_scope_is_logged_with_user_route_and_object(app, client, world, make_case, access_log):
+    code, _ = make_case(state="forwarded", agency="SXD")
+    assert sign_in(client, "officer_b@pakn.test").status_code == 302
+    assert client.get(f"/agency/cases/{code}").status_code == 404
+    assert client.get("/office/").status_code == 404
+    lines = access_log()
+    assert any(f"status=404" in m and f"user_id={world.users['officer_b']}" in m and "role=agency_officer" in m
+               and "route='/agency/cases/<code>'" in m and f"'code': '{code}'" in m for m in lines), lines
+    assert any("route='/office/'" in m for m in lines)
+
+
+def test_csrf_refusals_and_api_401s_are_logged_and_crlf_cannot_forge_a_line(app, client, world, access_log):
+    client.post("/auth/logout")
+    client.get("/api/v1/cases")
+    assert client.get("/api/v1/cases/PAKN%0d%0aaccess%20denied%20status=200").status_code == 401
+    lines = access_log()
+    assert any("status=400 reason=csrf" in m and "route='/auth/logout'" in m for m in lines), lines
+    assert any("status=401 reason=unauthorized" in m and "role=anonymous" in m for m in lines), lines
+    assert all("\n" not in m and "\r" not in m for m in lines)
+    # Anonymous 404s (crawlers) are not logged as denials.
+    client.get("/khong-co")
+    assert len(access_log()) == len(lines)
+
+
+# -- header injection through a name or an address (I11) ----------------------------------------------
+@pytest.mark.parametrize("field, value", [
+    ("submitter_name", "Lê Văn Bình\r\nBcc: ke-xau@example.org"),
+    ("submitter_name", "Lê Văn Bình\nBcc: ke-xau@example.org"),
+    ("submitter_email", "binh@example.com\r\nBcc: ke-xau@example.org"),
+    ("submitter_email", "binh@example.com\nSubject: gia mao"),
+    ("title", "Tiêu đề\r\nBcc: ke-xau@example.org"),
+])
+def test_a_line_break_in_a_header_bound_field_is_refused(app, client, world, field, value):
+    from pakn.scenarios import SUBMISSION
+
+    response = client.post("/api/v1/feedback", json={**SUBMISSION, field: value})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert field in response.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Feedback)) == 0
