@@ -34,26 +34,25 @@ class LoginForm(FlaskForm):
     )
 
 
-class CodeForm(FlaskForm):
-    """The second step of a login: the 6-digit code of the authenticator app, or a recovery code."""
-
-    code = StringField(
-        _l("Mã xác thực"),
+def _code_field(label) -> StringField:
+    return StringField(
+        label,
         validators=[DataRequired(message=_l("Vui lòng nhập mã xác thực.")),
                     Length(max=32, message=_l("Mã xác thực không đúng."))],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
+
+
+class CodeForm(FlaskForm):
+    """The second step of a login: the 6-digit code of the authenticator app, or a recovery code."""
+
+    code = _code_field(_l("Mã xác thực"))
 
 
 class EnrolForm(FlaskForm):
     """Enrolment: the first code shown by the app, which proves it holds the secret."""
 
-    code = StringField(
-        _l("Mã 6 chữ số trong ứng dụng"),
-        validators=[DataRequired(message=_l("Vui lòng nhập mã xác thực.")),
-                    Length(max=32, message=_l("Mã xác thực không đúng."))],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-    )
+    code = _code_field(_l("Mã 6 chữ số trong ứng dụng"))
 
 
 class ResetSecondFactorForm(FlaskForm):

@@ -89,13 +89,18 @@ def login():
     return render_template("auth/login.html", form=form, action=action, failure=failure)
 
 
-def _pending_or_restart():
-    """The pending login, or a redirect back to the password step (nothing pending, or stale)."""
+def _pending(enrolled: bool):
+    """``(user, next_path, None)`` for the login pending at this step (code when ``enrolled``,
+    enrolment otherwise), or ``(None, None, redirect)``: back to the password step when nothing
+    is pending (or it is stale), or on to the other step."""
     pending = pending_login()
     if pending is None:
         flash(gettext(PENDING_EXPIRED), "info")
-        return None, redirect(url_for("auth.login"))
-    return pending, None
+        return None, None, redirect(url_for("auth.login"))
+    user, next_path = pending
+    if user.second_factor_enrolled != enrolled:
+        return None, None, redirect(url_for("auth.second_factor" if user.second_factor_enrolled else "auth.enrol"))
+    return user, next_path, None
 
 
 def _finish(user: User, next_path: str | None, kind: str):
@@ -110,12 +115,9 @@ def _finish(user: User, next_path: str | None, kind: str):
 @bp.route("/code", methods=["GET", "POST"])
 def second_factor():
     """Second step: the code of the authenticator app, or one recovery code."""
-    pending, restart = _pending_or_restart()
-    if restart:
-        return restart
-    user, next_path = pending
-    if not user.second_factor_enrolled:
-        return redirect(url_for("auth.enrol"))
+    user, next_path, elsewhere = _pending(enrolled=True)
+    if elsewhere:
+        return elsewhere
     form = CodeForm()
     failure = None
     if form.validate_on_submit():
@@ -137,16 +139,15 @@ def second_factor():
 def enrol():
     """First login of an account without a second factor: set up the authenticator app,
     confirm it with a code, then see the recovery codes once."""
-    pending, restart = _pending_or_restart()
-    if restart:
-        return restart
-    user, next_path = pending
-    if user.second_factor_enrolled:
-        return redirect(url_for("auth.second_factor"))
+    user, next_path, elsewhere = _pending(enrolled=False)
+    if elsewhere:
+        return elsewhere
     form = EnrolForm()
     with transaction():
         secret = pending_secret(user)
     uri = provisioning_uri(user, secret)
+    shown = {"secret": grouped(secret), "uri": uri,
+             "qr": qr_svg(uri, gettext("Mã QR để thêm tài khoản vào ứng dụng xác thực"))}
     failure = None
     if form.validate_on_submit():
         ip = _client_ip()
@@ -154,16 +155,14 @@ def enrol():
             with transaction():
                 codes = second_step(user, ip, lambda: confirm_enrolment(user, form.code.data))
         except Throttled as exc:
-            return _throttled("auth/enrol.html", exc, form=form, secret=grouped(secret), uri=uri,
-                              qr=qr_svg(uri, gettext("Mã QR để thêm tài khoản vào ứng dụng xác thực")))
+            return _throttled("auth/enrol.html", exc, form=form, **shown)
         if codes:
             start_session(user)
             log.info("second factor enrolled user_id=%s ip=%s", user.id, ip)
             return render_template("auth/recovery_codes.html", codes=codes,
                                    next_url=next_path or url_for("web.dashboard"))
         failure = gettext(BAD_CODE)
-    return render_template("auth/enrol.html", form=form, failure=failure, secret=grouped(secret), uri=uri,
-                           qr=qr_svg(uri, gettext("Mã QR để thêm tài khoản vào ứng dụng xác thực")))
+    return render_template("auth/enrol.html", form=form, failure=failure, **shown)
 
 
 @bp.route("/logout", methods=["POST"])
