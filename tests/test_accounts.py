@@ -305,6 +305,8 @@ def test_the_admin_page_lists_second_factors_and_resets_one(app, world, client, 
     officer = app.test_client()
     assert sign_in(officer, "officer_a@pakn.test").status_code == 302
     login("admin")
+    assert '<a href="/auth/second-factor">Xác thực hai bước của cán bộ</a>' in client.get("/staff/").get_data(
+        as_text=True)
     page = client.get("/auth/second-factor")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
@@ -332,6 +334,7 @@ def test_only_admins_reach_the_second_factor_administration(app, world, client, 
     login(key)
     assert client.get("/auth/second-factor").status_code == 404
     html = client.get("/staff/").get_data(as_text=True)
+    assert "/auth/second-factor" not in html
     response = client.post(f"/auth/second-factor/{world.users['clerk']}/reset", data={"csrf_token": csrf_token(html)})
     assert response.status_code == 404
     with app.app_context():
@@ -463,3 +466,80 @@ def test_a_password_typed_composed_or_decomposed_is_the_same(app, world, client)
         world.user("clerk").set_password(unicodedata.normalize("NFD", password))
         db.session.commit()
     assert sign_in(client, "clerk@pakn.test", unicodedata.normalize("NFC", password)).status_code == 302
+
+
+# -- one's own account ---------------------------------------------------------------------------
+def post_account_form(client, action: str, data: dict):
+    page = client.get("/auth/account")
+    assert page.status_code == 200
+    return client.post(f"/auth/account/{action}", data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def test_the_account_page_shows_the_second_factor_and_needs_a_login(client, world, login):
+    assert client.get("/auth/account").headers["Location"].startswith("/auth/login")
+    login("officer_b")
+    assert '<a href="/auth/account">Tài khoản của tôi</a>' in client.get("/staff/").get_data(as_text=True)
+    page = client.get("/auth/account")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "<h1>Tài khoản của tôi</h1>" in html and "Mã khôi phục còn lại: 0." in html
+    assert '<label for="new_password">Mật khẩu mới</label>' in html
+    assert 'autocomplete="new-password"' in html and "None" not in html
+
+
+@pytest.mark.parametrize("current, new, confirm, message", [
+    ("sai-mat-khau-hien-tai", "Cau-hoi-moi-2026", "Cau-hoi-moi-2026", "Mật khẩu hiện tại không đúng."),
+    (PASSWORD, "password123", "password123", "Mật khẩu này quá phổ biến"),
+    (PASSWORD, "ngan-1", "ngan-1", "Mật khẩu phải có ít nhất 8 ký tự."),
+    (PASSWORD, "lead_a@pakn.test", "lead_a@pakn.test", "Mật khẩu không được trùng với email."),
+    (PASSWORD, "Cau-hoi-moi-2026", "Cau-hoi-moi-2027", "Hai lần nhập mật khẩu mới không khớp."),
+])
+def test_a_password_change_is_refused_with_a_reason(client, world, login, app, current, new, confirm, message):
+    login("lead_a")
+    response = post_account_form(client, "password", {"current_password": current, "new_password": new,
+                                                      "confirm": confirm})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert world.user("lead_a").check_password(PASSWORD)
+
+
+def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(client, world, login, app):
+    other = app.test_client()
+    assert sign_in(other, "lead_a@pakn.test").status_code == 302
+    login("lead_a")
+    response = post_account_form(client, "password", {"current_password": PASSWORD,
+                                                      "new_password": "Mùa-nước-nổi-2026", "confirm": "Mùa-nước-nổi-2026"})
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/account"
+    assert "Đã đổi mật khẩu." in client.get("/auth/account").get_data(as_text=True)
+    assert logged_in(client) and not logged_in(other)
+    assert post_password(app.test_client(), "lead_a@pakn.test").status_code == 200  # the old one is gone
+    assert sign_in(app.test_client(), "lead_a@pakn.test", "Mùa-nước-nổi-2026").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "password_changed"))
+
+
+def test_new_recovery_codes_replace_the_old_ones(client, world, app):
+    old = enrolled_codes(client, app, "clerk")
+    wrong = post_account_form(client, "recovery-codes", {"code": "000000"})
+    assert wrong.status_code == 422 and BAD_CODE in wrong.get_data(as_text=True)
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(seconds=90), tick=True):
+        page = client.get("/auth/account").get_data(as_text=True)
+        secret = None  # the enrolment drew a new secret: read it back as the app holds it
+        with app.app_context():
+            from pakn.sealing import unseal
+
+            secret = unseal(world.user("clerk").totp_secret)
+        response = client.post("/auth/account/recovery-codes", data={"code": pyotp.TOTP(secret).now(),
+                                                                     "csrf_token": csrf_token(page)})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        new = re.findall(r'<li class="code">([A-Z0-9-]+)</li>', html)
+        assert len(new) == 10 and not set(new) & set(old)
+        log_out(client)
+        post_password(client, "clerk@pakn.test")
+        assert BAD_CODE in post_code(client, old[0]).get_data(as_text=True)
+        assert post_code(client, new[0]).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "second_factor_recovery_codes_renewed")) == 1

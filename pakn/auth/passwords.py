@@ -51,8 +51,9 @@ def password_problem(password: str, email: str | None = None) -> tuple[str, dict
 
 
 class StrongPassword:
-    """WTForms validator applying :func:`password_problem` (``email_field`` names the form's
-    e-mail field, when it has one)."""
+    """WTForms validator applying :func:`password_problem`. The account's e-mail is read from
+    the form's field named ``email_field`` when given (a form creating an account), else from
+    the form's ``account_email`` attribute (a form changing a known account's password)."""
 
     def __init__(self, email_field: str | None = None):
         self.email_field = email_field
@@ -61,7 +62,7 @@ class StrongPassword:
         from flask_babel import gettext
         from wtforms.validators import ValidationError
 
-        email = form[self.email_field].data if self.email_field else None
+        email = form[self.email_field].data if self.email_field else getattr(form, "account_email", None)
         problem = password_problem(field.data or "", email)
         if problem:
             raise ValidationError(gettext(problem[0], **problem[1]))

@@ -23,10 +23,12 @@ from ..extensions import db
 from ..models import User
 from ..operations import transaction
 from . import bp
-from .forms import CodeForm, EnrolForm, LoginForm, ResetSecondFactorForm
+from .forms import (
+    ChangePasswordForm, CodeForm, EnrolForm, LoginForm, RenewRecoveryCodesForm, ResetSecondFactorForm,
+)
 from .second_factor import (
-    confirm_enrolment, grouped, pending_secret, provisioning_uri, qr_svg, recovery_codes_left, reset_second_factor,
-    verify_second_factor,
+    audit_account_event, confirm_enrolment, grouped, new_recovery_codes, pending_secret, provisioning_uri, qr_svg,
+    recovery_codes_left, reset_second_factor, verify_second_factor, verify_totp,
 )
 from .session import begin_login, end_session, pending_login, safe_next_path, start_session
 from .throttle import Throttled, authenticate, second_step
@@ -176,6 +178,72 @@ def logout():
     end_session()
     flash(gettext("Bạn đã đăng xuất."), "info")
     return redirect(url_for("web.home"))
+
+
+# -- one's own account ----------------------------------------------------------------------------
+def _account_page(password_form=None, codes_form=None, status: int = 200, **context):
+    user = current_user._get_current_object()
+    return render_template("auth/account.html", password_form=password_form or ChangePasswordForm(user.email),
+                           codes_form=codes_form or RenewRecoveryCodesForm(), left=recovery_codes_left(user),
+                           **context), status
+
+
+@bp.route("/account")
+@login_required
+def account():
+    """A staff member's own account: second factor status, new recovery codes, password change."""
+    return _account_page()
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change one's own password (the current one is checked and throttled like a login);
+    other sessions of the user end, this one goes on. Audited."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(user.email)
+    if not form.validate_on_submit():
+        return _account_page(password_form=form, status=422)
+    try:
+        with transaction():
+            checked = authenticate(user.email, form.current_password.data, _client_ip())
+    except Throttled as exc:
+        return _throttled("auth/account.html", exc, password_form=form, codes_form=RenewRecoveryCodesForm(),
+                          left=recovery_codes_left(user))
+    if checked is None or checked.id != user.id:
+        form.current_password.errors.append(gettext("Mật khẩu hiện tại không đúng."))
+        return _account_page(password_form=form, status=422)
+    with transaction():
+        user.set_password(form.new_password.data)  # bumps session_version: every session ends...
+        audit_account_event(user, "password_changed", user)
+    start_session(user)  # ...but this one, started afresh
+    log.info("password changed user_id=%s ip=%s", user.id, _client_ip())
+    flash(gettext("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc."), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@login_required
+def renew_recovery_codes():
+    """Replace one's recovery codes (all used, or some seen by someone else), confirmed by a
+    code of the app; the new ones are shown once. Throttled like a login. Audited."""
+    user = current_user._get_current_object()
+    form = RenewRecoveryCodesForm()
+    if not form.validate_on_submit():
+        return _account_page(codes_form=form, status=422)
+    try:
+        with transaction():
+            ok = second_step(user, _client_ip(), lambda: verify_totp(user, form.code.data))
+            codes = new_recovery_codes(user) if ok else None
+            if codes:
+                audit_account_event(user, "second_factor_recovery_codes_renewed", user)
+    except Throttled as exc:
+        return _throttled("auth/account.html", exc, password_form=ChangePasswordForm(user.email), codes_form=form,
+                          left=recovery_codes_left(user))
+    if not codes:
+        form.code.errors.append(gettext(BAD_CODE))
+        return _account_page(codes_form=form, status=422)
+    return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
 
 
 # -- administration -------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def confirm_enrolment(user: User, code: str, now: float | None = None) -> list[s
         return None
     user.totp_confirmed_at = utcnow()
     codes = new_recovery_codes(user)
-    _audit(user, "second_factor_enrolled", user)
+    audit_account_event(user, "second_factor_enrolled", user)
     return codes
 
 
@@ -149,7 +149,7 @@ def use_recovery_code(user: User, code: str | None) -> bool:
         .values(used_at=utcnow()).execution_options(synchronize_session=False))
     if spent.rowcount != 1:
         return False
-    _audit(user, "second_factor_recovery_code_used", user, left=recovery_codes_left(user))
+    audit_account_event(user, "second_factor_recovery_code_used", user, left=recovery_codes_left(user))
     return True
 
 
@@ -193,10 +193,11 @@ def reset_second_factor(user: User, actor: User | None) -> None:
     user.totp_last_step = None
     user.session_version = (user.session_version or 0) + 1
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    _audit(user, "second_factor_reset", actor)
+    audit_account_event(user, "second_factor_reset", actor)
 
 
-def _audit(user: User, action: str, actor: User | None, **data) -> None:
+def audit_account_event(user: User, action: str, actor: User | None, **data) -> None:
+    """An append-only audit row about ``user``'s account (no case), by ``actor`` (None: the CLI)."""
     db.session.add(AuditEvent(
         action=action, at=utcnow(), actor_id=actor.id if actor else None,
         actor_role=actor.role if actor else "system", actor_label=actor.full_name if actor else "command line",
