@@ -11,7 +11,6 @@ from workflows.glossary import STAFF_ROLES
 from workflows.pakn import WORKFLOW
 
 from .auth import passwords
-from .auth.passwords import password_problem
 from .extensions import db
 from .models import Agency, User
 from .operations import transaction
@@ -52,7 +51,7 @@ def create_user_command(email: str, full_name: str, role: str, agency_code: str 
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise click.BadParameter(f"{email} already exists", param_hint="--email")
     if password is not None:
-        problem = password_problem(password, email)
+        problem = passwords.password_problem(password, email)
         if problem:  # the command line speaks English, like its other messages
             raise click.BadParameter(_PASSWORD_PROBLEMS[problem[0]] % problem[1], param_hint="--password")
     generated = password is None
