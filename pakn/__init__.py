@@ -35,6 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 instance_path=str(INSTANCE_DIR))
     settings = Config().as_dict()
     settings.update(config or {})
+    if settings["SESSION_COOKIE_SECURE"] and "SESSION_COOKIE_NAME" not in (config or {}):
+        settings["SESSION_COOKIE_NAME"] = "__Host-session"  # see Config.SESSION_COOKIE_NAME
+        settings["REMEMBER_COOKIE_SECURE"] = True
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
     # Statement parameters (citizens' names, addresses…) stay out of error messages and logs.
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,

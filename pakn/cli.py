@@ -10,11 +10,19 @@ from sqlalchemy import select
 from workflows.glossary import STAFF_ROLES
 from workflows.pakn import WORKFLOW
 
+from .auth import passwords
 from .extensions import db
 from .models import Agency, User
 from .operations import transaction
 
 pakn_cli = AppGroup("pakn", help="pakn administration commands.")
+
+_PASSWORD_PROBLEMS = {
+    passwords.TOO_SHORT: "at least %(min)s characters",
+    passwords.TOO_LONG: "at most %(max)s characters",
+    passwords.TOO_COMMON: "one of the most common passwords, easily guessed: choose another",
+    passwords.IS_EMAIL: "the same as the e-mail address",
+}
 
 
 @pakn_cli.command("workflow")
@@ -42,8 +50,10 @@ def create_user_command(email: str, full_name: str, role: str, agency_code: str 
         raise click.BadParameter("staff other than admin need --agency", param_hint="--agency")
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise click.BadParameter(f"{email} already exists", param_hint="--email")
-    if password is not None and len(password) < 8:
-        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    if password is not None:
+        problem = passwords.password_problem(password, email)
+        if problem:  # the command line speaks English, like its other messages
+            raise click.BadParameter(_PASSWORD_PROBLEMS[problem[0]] % problem[1], param_hint="--password")
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     with transaction():
@@ -51,6 +61,22 @@ def create_user_command(email: str, full_name: str, role: str, agency_code: str 
         user.set_password(password)
         db.session.add(user)
     click.echo(f"created {email} ({role})" + (f" with password {password}" if generated else ""))
+    click.echo("The second factor (an authenticator app, TOTP) is set up at the first login.")
+
+
+@pakn_cli.command("reset-second-factor")
+@click.option("--email", required=True)
+def reset_second_factor_command(email: str) -> None:
+    """Remove a staff member's second factor (lost phone, no recovery code left, or the only
+    admin locked out); they enrol again at their next login. Audited."""
+    from .auth.second_factor import reset_second_factor
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.BadParameter(f"no user {email}", param_hint="--email")
+    with transaction():
+        reset_second_factor(user, None)
+    click.echo(f"second factor of {user.email} reset: they enrol again at their next login")
 
 
 @pakn_cli.command("seed-demo")

@@ -91,9 +91,19 @@ class Config:
         self.SESSION_COOKIE_SECURE = _env_bool("PAKN_SECURE_COOKIES", False)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        #: With Secure cookies the session cookie is named "__Host-session" (set in create_app):
+        #: browsers then accept it only with Secure, Path=/ and no Domain, so a sibling
+        #: subdomain cannot plant or shadow it (ASVS 3.3.3).
+        self.SESSION_COOKIE_NAME = "session"
+        #: Flask-Login's remember-me cookie is never issued (no "remember me"); its flags anyway:
         self.REMEMBER_COOKIE_DURATION = 0
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
         #: A staff session lasts one working day at most.
         self.PERMANENT_SESSION_LIFETIME = _env_int("PAKN_SESSION_SECONDS", 10 * 3600)
+        #: ...and ends after this many seconds without a request (ASVS 7.3.1).
+        self.SESSION_IDLE_SECONDS = _env_int("PAKN_SESSION_IDLE_SECONDS", 30 * 60)
         self.WTF_CSRF_TIME_LIMIT = 4 * 3600
 
         #: API bearer tokens live this many hours.

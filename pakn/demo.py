@@ -1238,4 +1238,7 @@ def _summary(now: datetime, agencies, plans, overlay, staff: _Staff) -> list[str
     for key, user in staff.users.items():
         agency = user.agency.name if user.agency else "—"
         lines.append(f"  {user.role:<15} {user.email:<32} {staff.passwords[key]:<18} {agency}")
+    lines += ["", "Every staff account has a second factor (TOTP). At its first login, each account is led",
+              "through enrolment: add the secret shown (QR code or text) to an authenticator app, or compute",
+              "the codes with `oathtool --totp -b SECRET`, then keep the ten recovery codes shown once."]
     return lines

@@ -802,7 +802,8 @@ def send_attachment(attachment: Attachment, *, as_download: bool = True):
     response.headers["Content-Disposition"] = _content_disposition("inline" if inline else "attachment",
                                                                    attachment.original_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response.headers["Content-Security-Policy"] = ("default-src 'none'; img-src 'self'; sandbox; "
+                                                   "base-uri 'none'; frame-ancestors 'none'")
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     if attachment.is_public:
         response.headers["Cache-Control"] = "public, max-age=3600"

@@ -12,15 +12,13 @@ from sqlalchemy import select
 from pakn.extensions import db
 from pakn.models import Feedback
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import csrf_token, sign_in
 
 
 def staff_client(app, key: str):
     """A separate browser, logged in through the real login form as ``key``."""
     client = app.test_client()
-    page = client.get("/auth/login")
-    response = client.post("/auth/login", data={"email": f"{key}@pakn.test", "password": PASSWORD,
-                                                "csrf_token": csrf_token(page.get_data(as_text=True))})
+    response = sign_in(client, f"{key}@pakn.test")
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

@@ -7,9 +7,12 @@ each test.
 """
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -19,8 +22,10 @@ from sqlalchemy import text
 from pakn import create_app
 from pakn.extensions import db
 from pakn.models import Agency, AgencyLevel, Field, User
+from pakn.models.types import utcnow
 from pakn.operations import SubmitterActor, apply_transition, receive_feedback, transaction
 from pakn.scenarios import SUBMISSION, drive, path_to
+from pakn.sealing import seal
 
 #: Under pytest-xdist (scripts/test runs ``-n 2``) each worker has its own PostgreSQL database
 #: (``<name>_gw0``, created when missing) and Redis database (the given number minus the
@@ -199,6 +204,8 @@ def build_world(app) -> World:
             user = User(email=f"{key}@pakn.test", full_name=f"Cán bộ {key}", role=role, agency=agency,
                         active=key != "disabled")
             user.password_hash = _password_hash()  # one real scrypt hash, computed once per run
+            user.totp_secret = seal(otp_secret(user.email))  # every staff member has a second factor
+            user.totp_confirmed_at = utcnow()
             db.session.add(user)
             users[key] = user
         db.session.flush()
@@ -244,6 +251,65 @@ def api_token(app, world):
     return headers
 
 
+def otp_secret(email: str) -> str:
+    """The TOTP secret the ``world`` fixture gives the account ``email`` (as its app would hold it)."""
+    return base64.b32encode(hashlib.sha256(f"pakn-test:{email}".encode()).digest()[:20]).decode()
+
+
+def otp_code(app, email: str, secret: str | None = None) -> str:
+    """The code the user's authenticator app shows now, for a 30-s step not used yet.
+
+    A code is accepted once only; when the current and next steps were both used already
+    (three logins of one user within a minute), the fixture forgets the last used step,
+    standing in for the user waiting for the next code.
+    """
+    import pyotp
+
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        totp = pyotp.TOTP(secret or otp_secret(email))
+        current = int(time.time() // 30)
+        for step in (current, current + 1):
+            if user is None or user.totp_last_step is None or step > user.totp_last_step:
+                return totp.generate_otp(step)
+        user.totp_last_step = None
+        db.session.commit()
+        return totp.generate_otp(current)
+
+
+def second_step(client, email: str, **kwargs):
+    """Answer the second step of a login (``/auth/code``) with the user's current code."""
+    page = client.get("/auth/code", **kwargs)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return client.post("/auth/code", data={"code": otp_code(client.application, email),
+                                           "csrf_token": csrf_token(page.get_data(as_text=True))}, **kwargs)
+
+
+def sign_in(client, email: str, password: str = PASSWORD, **kwargs):
+    """Log in through the real forms: e-mail and password, then the TOTP code. Returns the last
+    response (the redirect after the code, or the refused password page)."""
+    page = client.get("/auth/login", **kwargs)
+    response = client.post("/auth/login", data={
+        "email": email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))}, **kwargs)
+    if response.status_code == 302 and response.headers["Location"].startswith("/auth/code"):
+        return second_step(client, email.strip().lower(), **kwargs)
+    if response.status_code == 302 and response.headers["Location"].startswith("/auth/enrol"):
+        return enrol(client, email.strip().lower(), **kwargs)
+    return response
+
+
+def enrol(client, email: str, **kwargs):
+    """First login of an account without a second factor: read the secret off the enrolment
+    page as a user would type it into their app, and confirm it with the app's code.
+    Returns the page listing the recovery codes (200)."""
+    page = client.get("/auth/enrol", **kwargs)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    return client.post("/auth/enrol", data={"code": otp_code(client.application, email, secret),
+                                            "csrf_token": csrf_token(html)}, **kwargs)
+
+
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form in a page."""
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
@@ -253,12 +319,10 @@ def csrf_token(html: str) -> str:
 
 @pytest.fixture
 def login(client, world):
-    """``login("clerk")`` logs the test client in through the real login form."""
+    """``login("clerk")`` logs the test client in through the real login forms, the second
+    factor included; returns the last response (302 to the dashboard on success)."""
     def do(key: str, password: str = PASSWORD):
-        page = client.get("/auth/login")
-        return client.post("/auth/login", data={
-            "email": f"{key}@pakn.test", "password": password,
-            "csrf_token": csrf_token(page.get_data(as_text=True))})
+        return sign_in(client, f"{key}@pakn.test", password)
     return do
 
 

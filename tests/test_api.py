@@ -19,6 +19,8 @@ from pakn.operations import apply_transition, receive_feedback, transaction
 from pakn.scenarios import DRAFT, PUBLISH, SUBMISSION, forward_to
 from workflows.glossary import REJECT_GUIDANCE
 
+from .conftest import csrf_token
+
 API = "/api/v1"
 STAFF_NAME = "Cán bộ"  # every staff account of the test world is "Cán bộ <key>"
 
@@ -492,8 +494,12 @@ def test_a_logged_in_staff_session_can_use_the_api(app, client, world, login, ma
     listed = client.get(f"{API}/cases")
     assert listed.status_code == 200 and [c["code"] for c in listed.get_json()["items"]] == [code]
     version = client.get(f"{API}/cases/{code}").get_json()["version"]
-    response = client.post(f"{API}/cases/{code}/actions/forward",
-                           json={**forward_to("SXD", "xay_dung"), "version": version})
+    # Riding on the session cookie, a state change needs the session's CSRF token in a header.
+    body = {**forward_to("SXD", "xay_dung"), "version": version}
+    refused = client.post(f"{API}/cases/{code}/actions/forward", json=body)
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf"
+    token = csrf_token(client.get("/staff/").get_data(as_text=True))
+    response = client.post(f"{API}/cases/{code}/actions/forward", json=body, headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.get_json()["version"] == version + 1
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "forward")).one()

@@ -16,15 +16,17 @@ from pakn.models.types import utcnow
 from pakn.scenarios import SUBMISSION, forward_to
 from workflows.pakn import WORKFLOW
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, otp_code
 
 API = "/api/v1"
 REQUIRED = "Trường này là bắt buộc."
 UNKNOWN = "Trường không được chấp nhận."
 
 
-def token_for(client, email: str, password: str = PASSWORD):
-    return client.post(f"{API}/auth/token", json={"email": email, "password": password})
+def token_for(client, email: str, password: str = PASSWORD, **kwargs):
+    """Ask for a token with the account's current TOTP code (``otp``)."""
+    return client.post(f"{API}/auth/token", json={"email": email, "password": password,
+                                                  "otp": otp_code(client.application, email)}, **kwargs)
 
 
 def bearer(raw: str) -> dict:
@@ -97,7 +99,7 @@ def test_bad_credentials_get_one_401_whether_or_not_the_account_exists(app, clie
 def test_the_token_request_is_validated(client, world):
     error = envelope(client.post(f"{API}/auth/token", json={"email": "clerk@pakn.test", "remember": True}),
                      422, "invalid_payload")
-    assert error["fields"] == {"password": [REQUIRED], "remember": [UNKNOWN]}
+    assert error["fields"] == {"password": [REQUIRED], "otp": [REQUIRED], "remember": [UNKNOWN]}
 
 
 def test_the_token_endpoint_is_throttled_after_the_configured_failures(app, client, world):
@@ -110,8 +112,7 @@ def test_the_token_endpoint_is_throttled_after_the_configured_failures(app, clie
     minutes = app.config["LOGIN_LOCK_MINUTES"]
     assert error["message"] == f"Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
     # Another account from another address is not affected.
-    other = client.post(f"{API}/auth/token", json={"email": "lead@pakn.test", "password": PASSWORD},
-                        environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other = token_for(client, "lead@pakn.test", environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 201
 
 

@@ -14,19 +14,29 @@ from pakn import create_app
 from pakn.extensions import db
 from pakn.models import LoginAttempt, User
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import PASSWORD, csrf_token, second_step
 
 GENERIC = "Email hoặc mật khẩu không đúng."
 
 
 # -- helpers ------------------------------------------------------------------------------
-def post_login(client, email: str, password: str = PASSWORD, next: str | None = None, **kwargs):
-    """Fill in the real login form (GET for the token, then POST), optionally with ``?next=``."""
+def post_password(client, email: str, password: str = PASSWORD, next: str | None = None, **kwargs):
+    """Fill in the real login form (GET for the token, then POST), optionally with ``?next=``:
+    the first step only."""
     query = {"next": next} if next is not None else {}
     page = client.get("/auth/login", query_string=query, **kwargs)
     return client.post("/auth/login", query_string=query, data={
         "email": email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))},
         **kwargs)
+
+
+def post_login(client, email: str, password: str = PASSWORD, next: str | None = None, **kwargs):
+    """Both steps: the password, then (when it was right) the current TOTP code. Returns the
+    last response: the refused password page, or the redirect after the code."""
+    response = post_password(client, email, password, next, **kwargs)
+    if response.status_code == 302 and response.headers["Location"] == "/auth/code":
+        return second_step(client, email.strip().lower(), **kwargs)
+    return response
 
 
 def summary(html: str) -> str:
@@ -174,7 +184,7 @@ def test_success_opens_the_dashboard_with_the_users_name_and_counts(client, worl
     html = client.get("/staff/").get_data(as_text=True)
     assert "Cán bộ clerk" in html
     assert re.search(r"<td>Đã chuyển xử lý</td><td class=\"num\">2</td>", html)
-    assert [a.success for a in attempts(app)] == [True]
+    assert [(a.step, a.success) for a in attempts(app)] == [("password", True), ("second_factor", True)]
 
 
 def test_login_starts_a_fresh_session_but_keeps_the_language(client, world):
@@ -213,8 +223,10 @@ def test_anonymous_staff_page_goes_to_login_and_back(client, world):
     assert "Vui lòng đăng nhập để tiếp tục." in html
     # The form posts back with the same next; logging in lands on the page first asked for.
     action = re.search(r'<form method="post" action="([^"]+)"', html).group(1).replace("&amp;", "&")
-    landed = client.post(action, data={"email": "clerk@pakn.test", "password": PASSWORD,
-                                       "csrf_token": csrf_token(html)})
+    step = client.post(action, data={"email": "clerk@pakn.test", "password": PASSWORD,
+                                     "csrf_token": csrf_token(html)})
+    assert step.headers["Location"] == "/auth/code"
+    landed = second_step(client, "clerk@pakn.test")
     assert landed.headers["Location"] == "/staff/"
 
 
@@ -259,13 +271,34 @@ def test_password_change_ends_live_sessions(client, world, app):
 
 def test_session_ends_a_working_day_after_login_however_active(client, world, app):
     lifetime = app.permanent_session_lifetime
+    assert lifetime <= timedelta(hours=12)
     start = datetime.now(timezone.utc)
     with time_machine.travel(start, tick=False):
         post_login(client, "clerk@pakn.test")
-    with time_machine.travel(start + lifetime / 2, tick=False):
-        assert logged_in(client)  # activity refreshes the cookie...
+    moment = start
+    while moment + timedelta(minutes=25) < start + lifetime:  # a request every 25 minutes...
+        moment += timedelta(minutes=25)
+        with time_machine.travel(moment, tick=False):
+            assert logged_in(client)  # ...keeps the session alive (never idle 30 minutes)...
     with time_machine.travel(start + lifetime + timedelta(minutes=5), tick=False):
-        assert not logged_in(client)  # ...but not the limit counted from the login
+        assert not logged_in(client)  # ...but not past the limit counted from the login
+    with time_machine.travel(start + timedelta(hours=13), tick=False):
+        assert not logged_in(client)
+
+
+def test_session_ends_after_thirty_idle_minutes(client, world, app):
+    idle = app.config["SESSION_IDLE_SECONDS"]
+    assert idle == 30 * 60
+    start = datetime.now(timezone.utc)
+    with time_machine.travel(start, tick=False):
+        post_login(client, "clerk@pakn.test")
+    with time_machine.travel(start + timedelta(minutes=29), tick=False):
+        assert logged_in(client)  # 29 minutes idle: still in, and the clock restarts
+    with time_machine.travel(start + timedelta(minutes=29 + 29), tick=False):
+        assert logged_in(client)
+    with time_machine.travel(start + timedelta(minutes=29 + 29 + 31), tick=False):
+        response = client.get("/staff/")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
 
 
 def test_passwords_are_stored_as_scrypt_hashes(app, world):

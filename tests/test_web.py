@@ -11,16 +11,14 @@ from flask_babel import get_babel
 
 from pakn import create_app
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import csrf_token, sign_in
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "pakn" / "translations"
 
 
 # -- helpers ------------------------------------------------------------------------------
 def log_in(client, key: str):
-    page = client.get("/auth/login")
-    response = client.post("/auth/login", data={"email": f"{key}@pakn.test", "password": PASSWORD,
-                                                "csrf_token": csrf_token(page.get_data(as_text=True))})
+    response = sign_in(client, f"{key}@pakn.test")
     assert response.status_code == 302, response.get_data(as_text=True)
 
 

@@ -2,9 +2,14 @@
 
 ``Authorization: Bearer <token>`` wins when present; a malformed, unknown, expired or
 revoked token — or one whose user has been deactivated — is a 401, never a fall-back to
-the session cookie. Without the header, a Flask-Login session user is accepted: the API
-is CSRF-exempt, but every state-changing endpoint requires a JSON body (415 otherwise),
-which a cross-site HTML form cannot send, and session cookies are SameSite=Lax.
+the session cookie. Without the header, a Flask-Login session user is accepted.
+
+The API blueprint is exempt from the app-wide CSRF check because a bearer token is no
+ambient credential (a cross-site page cannot make the browser send it), and every
+state-changing endpoint requires a JSON body (415 otherwise), which a cross-site HTML form
+cannot send without a CORS preflight that this app never grants. A state-changing call that
+rides on the *session cookie* instead must carry the session's CSRF token in an
+``X-CSRFToken`` header (checked here; 400 ``csrf`` otherwise), as a page's own script would.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from flask_login import current_user
 from workflows.engine import N_
 
 from ..auth.tokens import token_for
+from ..extensions import csrf
 from ..models import User
 from .errors import ApiError
 
@@ -68,6 +74,8 @@ def authenticated_user(scope: str | None = None) -> User:
                 "WWW-Authenticate": f'{CHALLENGE}, error="insufficient_scope", scope="{needed}"'})
         return row.user
     if current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()  # raises CSRFError: the app-wide handler answers the 400 envelope
         # The real row, not the proxy: it is handed to the operations layer as the actor.
         return current_user._get_current_object()
     raise unauthorized()

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from flask import current_app
 from flask_babel import gettext
 
-from ..web.errors import error_response, translate_tree
+from ..web.errors import error_response, log_denied, translate_tree
 from . import bp
 
 
@@ -31,6 +31,8 @@ class ApiError(Exception):
 
 @bp.errorhandler(ApiError)
 def _api_error(err: ApiError):
+    if err.status in (401, 403):
+        log_denied(err.status, err.code)
     message = gettext(err.message, **err.params) if err.params else gettext(err.message)
     body, status = error_response(err.status, err.code, message, translate_tree(err.fields) or None)
     response = current_app.make_response((body, status))

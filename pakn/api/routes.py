@@ -22,7 +22,8 @@ from workflows.pakn import WORKFLOW
 
 from ..access import visible_answers
 from ..agency_portal.documents import signer_from, submit_with_document
-from ..auth.throttle import Throttled, authenticate
+from ..auth.second_factor import verify_second_factor
+from ..auth.throttle import Throttled, authenticate, second_step
 from ..auth.tokens import issue_token, revoke_token
 from ..extensions import db
 from ..models import ApiToken, Feedback
@@ -50,6 +51,9 @@ from .resources import uploads_of
 
 #: One message whatever was wrong: it must not tell whether the account exists.
 BAD_CREDENTIALS = N_("Email hoặc mật khẩu không đúng.")
+BAD_OTP = N_("Mã xác thực không đúng hoặc đã được dùng. Vui lòng nhập mã mới trong ứng dụng.")
+NOT_ENROLLED = N_("Tài khoản chưa thiết lập xác thực hai bước. Vui lòng đăng nhập trên trang web một lần "
+                  "để thiết lập, rồi lấy mã truy cập.")
 THROTTLED = N_("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.")
 #: The triggers a submitter fires with their tracking token.
 SUBMITTER_TRIGGERS = ("withdraw", "supply_info", "supply_info_to_agency")
@@ -74,20 +78,28 @@ def _state_body(case: Feedback) -> tuple[dict, dict]:
 @operation("Get a bearer token", tag="auth", auth="public", body=TokenRequestSchema,
            responses={201: TokenSchema}, errors=(401, 429))
 def create_token():
-    """Exchange e-mail and password for a bearer token (201); 401, 422, 429."""
+    """Exchange e-mail, password and second factor (``otp``) for a bearer token (201);
+    401 (``invalid_credentials``, ``invalid_otp``, ``second_factor_not_enrolled``), 422, 429."""
     data = load_body(TokenRequestSchema())
+    refusal = None
     try:
         with transaction():  # committed on failure too: throttling counts every attempt
             user = authenticate(data["email"], data["password"], client_ip())
             issued = None
-            if user is not None:
+            if user is None:
+                refusal = ("invalid_credentials", BAD_CREDENTIALS)
+            elif not user.second_factor_enrolled:
+                refusal = ("second_factor_not_enrolled", NOT_ENROLLED)
+            elif not second_step(user, client_ip(), lambda: verify_second_factor(user, data["otp"])):
+                refusal = ("invalid_otp", BAD_OTP)
+            else:
                 raw, row = issue_token(user, name="api")
                 issued = {"token": raw, "expires_at": row.expires_at}
     except Throttled as exc:
         raise ApiError(429, "too_many_requests", THROTTLED, headers={"Retry-After": str(int(exc.retry_after))},
                        minutes=max(1, math.ceil(exc.retry_after / 60))) from None
-    if user is None:
-        raise ApiError(401, "invalid_credentials", BAD_CREDENTIALS, headers={"WWW-Authenticate": CHALLENGE})
+    if refusal is not None:
+        raise ApiError(401, *refusal, headers={"WWW-Authenticate": CHALLENGE})
     return TokenSchema().dump(issued), 201
 
 

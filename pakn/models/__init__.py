@@ -19,6 +19,7 @@ from .notification import Notification
 from .outbox import OutboxMessage
 from .plan import Plan, PlanImport, PlanTask, PlanTaskUnit
 from .province_setting import ProvinceSetting
+from .recovery_code import RecoveryCode
 from .report_filing import ReportFiling
 from .routing_rule import RoutingRule
 from .saved_filter import SavedFilter
@@ -35,3 +36,4 @@ __all__ = [
 ]
 __all__ += ["Delivery", "Notification"]
 __all__ += ["ProvinceSetting"]
+__all__ += ["RecoveryCode"]

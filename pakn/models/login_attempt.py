@@ -11,7 +11,10 @@ from .types import UTCDateTime, utcnow
 
 
 class LoginAttempt(db.Model):
-    """One login attempt (session or API token) with its outcome."""
+    """One login attempt (session or API token) with its outcome, at one ``step``:
+    ``password`` (the first step) or ``second_factor`` (the TOTP or recovery code, or the
+    code confirming an enrolment). A successful ``second_factor`` row is a complete login: only
+    it clears the failures counted before it (a right password alone does not)."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (
@@ -24,3 +27,4 @@ class LoginAttempt(db.Model):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     success: Mapped[bool] = mapped_column(Boolean)
+    step: Mapped[str] = mapped_column(String(20), default="password", server_default="password")

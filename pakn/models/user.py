@@ -1,6 +1,7 @@
 """Staff accounts. Citizens have no account: they hold a tracking token instead."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -14,6 +15,11 @@ from ..extensions import db
 from .agency import Agency
 from .types import UTCDateTime, utcnow
 
+def normalize_password(password: str) -> str:
+    """The form a password is hashed and compared in (NFC, see :meth:`User.set_password`)."""
+    return unicodedata.normalize("NFC", password or "")
+
+
 _ROLES = ", ".join(f"'{r.value}'" for r in STAFF_ROLES)
 
 
@@ -21,7 +27,12 @@ class User(UserMixin, db.Model):
     """A staff member: office clerk or lead, agency officer or lead, or admin.
 
     ``session_version`` is part of the login session id: bumping it (deactivation,
-    password change) ends every live session at its next request.
+    password change, logout, a second-factor reset) ends every live session at its next request.
+
+    The second factor (TOTP, RFC 6238) is required of every staff role: ``totp_secret`` holds
+    the secret *sealed* with the app's key (:mod:`pakn.sealing`), set at enrolment and in force
+    once ``totp_confirmed_at`` is set; ``totp_last_step`` is the 30-s time step of the last
+    accepted code, so a code is accepted once only (see :mod:`pakn.auth.second_factor`).
     """
 
     __tablename__ = "app_user"
@@ -39,18 +50,31 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     agency: Mapped[Agency | None] = relationship()
 
     # -- passwords ---------------------------------------------------------------------
     def set_password(self, password: str) -> None:
-        """Hash with scrypt (Werkzeug's default) and end other sessions."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Hash with scrypt (Werkzeug's default) and end other sessions.
+
+        The password is NFC-normalised first: Vietnamese keyboards send either composed or
+        decomposed diacritics, and the same password must match whichever was typed.
+        The rules (length, common passwords) are checked where a password is chosen:
+        :func:`pakn.auth.passwords.password_problem`.
+        """
+        self.password_hash = generate_password_hash(normalize_password(password), method="scrypt")
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return check_password_hash(self.password_hash, normalize_password(password))
+
+    @property
+    def second_factor_enrolled(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
 
     # -- Flask-Login ---------------------------------------------------------------------
     def get_id(self) -> str:

@@ -7,7 +7,8 @@ from .base import Instant, OutputSchema
 
 
 class TokenRequestSchema(Schema):
-    """``POST /auth/token``: credentials only (an unknown field is refused)."""
+    """``POST /auth/token``: credentials and the second factor (``otp``: the current code of
+    the authenticator app, or one recovery code); an unknown field is refused."""
 
     class Meta:
         unknown = RAISE
@@ -16,6 +17,7 @@ class TokenRequestSchema(Schema):
     # message as a wrong password (nothing tells whether an account exists).
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    otp = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
 class TokenSchema(OutputSchema):

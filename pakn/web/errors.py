@@ -1,8 +1,11 @@
 """Error pages (HTML) and the API's single JSON error envelope."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
@@ -14,6 +17,8 @@ from ..operations import InvalidPayload, OperationError, StaleVersion
 from ..schemas.action import refusal_message
 from ..text import CONTROL_CHARS
 from . import bp
+
+access_log = logging.getLogger("pakn.access")
 
 # Vietnamese messages for the HTTP errors people meet.
 MESSAGES = {
@@ -61,8 +66,28 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     return render_template("errors/error.html", status=status, message=message, fields=fields or {}), status
 
 
+def log_denied(status: int, reason: str = "") -> None:
+    """Log a refused access (ASVS 16.3.2): who, which route, which object, from where.
+
+    Every 401/403 is logged, and every 404 met by a logged-in user (a staff member reaching
+    for an object out of their scope looks like this); anonymous 404s are not (crawlers).
+    The route's template and its arguments are logged, never the query string (it may hold
+    a tracking token), and with ``%r``, so a CR or LF in a URL cannot forge a log line.
+    """
+    authenticated = current_user.is_authenticated
+    if status == 404 and not authenticated:
+        return
+    rule = request.url_rule.rule if request.url_rule is not None else None
+    access_log.warning("access denied status=%s reason=%s user_id=%s role=%s method=%s route=%r object=%r ip=%s",
+                       status, reason or "-", current_user.id if authenticated else "-",
+                       current_user.role if authenticated else "anonymous", request.method,
+                       rule or request.path, request.view_args or {}, request.remote_addr or "-")
+
+
 @bp.app_errorhandler(OperationError)
 def _operation_error(err: OperationError):
+    if err.status in (401, 403, 404):
+        log_denied(err.status, err.code)
     message = refusal_message(err)  # parameters are often labels (state, action names): msgids too
     extra = {}
     if isinstance(err, StaleVersion):
@@ -73,12 +98,15 @@ def _operation_error(err: OperationError):
 
 @bp.app_errorhandler(CSRFError)
 def _csrf_error(err: CSRFError):
+    log_denied(400, "csrf")
     return error_response(400, "csrf", gettext("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. "
                                                "Vui lòng tải lại trang và thử lại."))
 
 
 @bp.app_errorhandler(HTTPException)
 def _http_error(err: HTTPException):
+    if err.code in (401, 403, 404):
+        log_denied(err.code)
     return error_response(err.code or 500)
 
 
