@@ -42,7 +42,8 @@ def _worker_database(url: str | None) -> str | None:
 
     base = make_url(url)
     mine = base.set(database=f"{base.database}_{WORKER}")
-    engine = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    engine = create_engine(base.set(drivername="postgresql+psycopg", database="postgres"),
+                           isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": mine.database}) is None:
             conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
