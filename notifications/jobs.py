@@ -87,7 +87,7 @@ def batch_job_id(outbox_ids: list[int]) -> str:
     """The RQ job id of a job for these rows (``job_id`` for one row): the same rows, the same id."""
     if len(outbox_ids) == 1:
         return job_id(outbox_ids[0])
-    digest = hashlib.sha1(",".join(map(str, outbox_ids)).encode()).hexdigest()[:10]
+    digest = hashlib.sha1(",".join(map(str, outbox_ids)).encode(), usedforsecurity=False).hexdigest()[:10]
     return f"outbox-{outbox_ids[0]}-and-{len(outbox_ids) - 1}-{digest}"
 
 

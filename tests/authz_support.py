@@ -34,7 +34,7 @@ from pakn.models.types import utcnow
 from pakn.operations import apply_transition, transaction
 from pakn.scenarios import DRAFT
 
-from .conftest import PASSWORD, build_world, case_factory, csrf_token
+from .conftest import build_world, case_factory, csrf_token, sign_in
 from .portal_support import CANARY, CANARY_MARKERS
 
 #: Every role of the matrix, in the order of the tables.
@@ -190,9 +190,7 @@ def _public_session(app, tracking: tuple[str, str] | None = None) -> tuple[str |
 
 def _staff_session(app, key: str) -> tuple[str | None, str]:
     client = app.test_client()
-    page = client.get("/auth/login")
-    response = client.post("/auth/login", data={"email": f"{key}@pakn.test", "password": PASSWORD,
-                                                "csrf_token": csrf_token(page.get_data(as_text=True))})
+    response = sign_in(client, f"{key}@pakn.test")  # password, then the second factor
     assert response.status_code == 302, (key, response.status_code)
     token = csrf_token(client.get("/tra-cuu").get_data(as_text=True))  # puts the CSRF secret in the session
     return _session_cookie(app, client), token

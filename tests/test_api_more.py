@@ -89,7 +89,8 @@ def test_intake_with_a_real_received_date_counts_the_deadlines_from_it(app, clie
     assert download.headers["Content-Disposition"].startswith('attachment; filename="ban-quet-don.pdf"')
     assert "filename*=UTF-8''ban-quet-%C4%91%C6%A1n.pdf" in download.headers["Content-Disposition"]
     assert download.headers["X-Content-Type-Options"] == "nosniff"
-    assert download.headers["Content-Security-Policy"] == "default-src 'none'; img-src 'self'; sandbox"
+    assert download.headers["Content-Security-Policy"] == ("default-src 'none'; img-src 'self'; sandbox; "
+                                                          "base-uri 'none'; frame-ancestors 'none'")
     assert "no-store" in download.headers["Cache-Control"]
     # The same headers as the console's download of the same file.
     login("clerk")

@@ -24,7 +24,6 @@ from pakn.extensions import db
 from pakn.models import Attachment, AuditEvent, Feedback, OutboxMessage, SubmissionKey
 from pakn.scenarios import SUBMISSION
 
-from .conftest import csrf_token
 from .portal_support import FORM, _empty_upload_folder, form_values  # noqa: F401 (autouse fixture)
 from .test_storage import jpeg_with_gps, simple_pdf
 
@@ -109,12 +108,10 @@ def post_raw_form(client, changes: dict | None = None, files=(), values: dict | 
 
 def staff_client(app, key: str):
     """A client of its own, signed in through the login form as ``key``."""
-    from .conftest import PASSWORD
+    from .conftest import sign_in
 
     staff = app.test_client()
-    page = staff.get("/auth/login")
-    signed_in = staff.post("/auth/login", data={"email": f"{key}@pakn.test", "password": PASSWORD,
-                                                "csrf_token": csrf_token(text(page))})
+    signed_in = sign_in(staff, f"{key}@pakn.test")
     assert signed_in.status_code in (302, 303)
     return staff
 

@@ -27,7 +27,7 @@ from pakn.models.types import utcnow
 from pakn.operations import SubmitterActor, apply_transition, transaction
 from pakn.scenarios import SUBMISSION, path_to
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, otp_code
 from .portal_support import _empty_upload_folder  # noqa: F401  (autouse fixture)
 from .test_portal_browser import browser, click_and_load, live_server  # noqa: F401  (fixtures)
 
@@ -100,16 +100,18 @@ def poisoned(app, world):
     return codes
 
 
-def _log_in(browser, base: str, key: str) -> None:
+def _log_in(browser, base: str, key: str, app) -> None:
+    """The real two-step login: e-mail and password, then the authenticator app's code."""
     browser.delete_all_cookies()
     browser.get(base + "/auth/login")
     browser.find_element(By.ID, "email").send_keys(f"{key}@pakn.test")
-    field = browser.find_element(By.ID, "password")
-    field.send_keys(PASSWORD)
-    old = browser.find_element(By.TAG_NAME, "html")
-    field.send_keys(Keys.ENTER)
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
-    assert "/auth/login" not in browser.current_url, key
+    for field_id, value in (("password", PASSWORD), ("code", None)):
+        field = browser.find_element(By.ID, field_id)
+        field.send_keys(value or otp_code(app, f"{key}@pakn.test"))
+        old = browser.find_element(By.TAG_NAME, "html")
+        field.send_keys(Keys.ENTER)
+        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+    assert "/auth/" not in browser.current_url, key
 
 
 def _ran(browser) -> list[str]:
@@ -159,7 +161,7 @@ def test_stored_payloads_are_inert_on_every_page_and_in_every_email(app, world, 
         with app.app_context():
             assert db.session.scalar(select(Feedback).order_by(Feedback.id.desc())).title.endswith(PAYLOAD)
         # The office console, as its lead.
-        _log_in(b, base, "lead")
+        _log_in(b, base, "lead", app)
         year = utcnow().year
         for path in ("/office/", "/office/?q=window", f"/office/cases/{published}",
                      f"/office/cases/{poisoned['draft_pending_approval']}", f"/office/cases/{poisoned['returned']}",
@@ -169,13 +171,13 @@ def test_stored_payloads_are_inert_on_every_page_and_in_every_email(app, world, 
                      f"/plans/{poisoned['plan']}"):
             problems[path] = _visit(b, base + path, None)
         # The agency portal, as agency A's officer.
-        _log_in(b, base, "officer_a")
+        _log_in(b, base, "officer_a", app)
         code = poisoned["draft_pending_approval"]
         for path in ("/agency/?view=all", f"/agency/cases/{code}", f"/agency/cases/{code}/draft",
                      f"/agency/cases/{published}", "/agency/dashboard", "/notifications"):
             problems[path] = _visit(b, base + path, None)
         # The admin pages.
-        _log_in(b, base, "admin")
+        _log_in(b, base, "admin", app)
         for path in ("/admin/outbox", f"/admin/calendar?year={year}", "/office/routing-rules",
                      f"/plans/{poisoned['plan']}/bindings"):
             problems[path] = _visit(b, base + path, None)

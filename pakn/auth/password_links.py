@@ -18,12 +18,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from ..extensions import db
 from ..models import User
 from ..operations import InvalidPayload, transaction
 from . import bp
+from .passwords import StrongPassword
 
 _SALT = "pakn.password-link.v1"
 _HOURS = {"invite": "PASSWORD_LINK_INVITE_HOURS", "reset": "PASSWORD_LINK_RESET_HOURS"}
@@ -65,8 +66,7 @@ def user_for_link(token: str) -> tuple[User, str] | None:
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(_l("Mật khẩu mới"), validators=[
-        DataRequired(message=_l("Vui lòng nhập mật khẩu.")),
-        Length(min=12, max=1024, message=_l("Mật khẩu phải có từ 12 ký tự trở lên."))])
+        DataRequired(message=_l("Vui lòng nhập mật khẩu.")), StrongPassword()])
     confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
         EqualTo("password", message=_l("Hai mật khẩu không khớp."))])
 
@@ -79,6 +79,7 @@ def set_password(token: str):
         return render_template("auth/set_password.html", form=None), 404
     user, purpose = found
     form = SetPasswordForm()
+    form.account_email = user.email  # read by StrongPassword: the password may not be the e-mail
     if form.validate_on_submit():
         from ..operations.admin import set_password_from_link
 

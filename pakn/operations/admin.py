@@ -396,8 +396,13 @@ def send_password_link(user: User, actor, now: datetime | None = None) -> str:
 
 def set_password_from_link(user: User, password: str, purpose: str) -> None:
     """The owner of a valid link chooses a password (which ends the link and every session)."""
-    if not 12 <= len(password or "") <= 1024:
-        raise InvalidPayload({"password": [N_("Mật khẩu phải có từ 12 ký tự trở lên.")]})
+    from flask_babel import gettext
+
+    from ..auth.passwords import password_problem
+
+    problem = password_problem(password or "", user.email)  # the same rules as everywhere else
+    if problem:
+        raise InvalidPayload({"password": [gettext(problem[0], **problem[1])]})
     user.set_password(password)
     db.session.flush()
     audit("user_password_set", user, {"user": user.id, "via": purpose})
