@@ -17,12 +17,15 @@ Adding a row for a new route — one line in ``ROWS``::
   ``a_file`` (A's draft) ``a_pdf a_docx`` (A's answer document) ``b_file``; ``a_visit`` (open
   stage of a_forwarded), ``agency_a agency_b office_id``, ``plan task plan_import alias``,
   ``overlay outbox_dead notification`` (clerk's) ``saved_filter`` (clerk's) ``rule year period``,
-  user ids ``<key>_id`` (``clerk_id`` …). Per role: ``{token}`` is the tracking token the role
+  user ids ``<key>_id`` (``clerk_id`` …), ``level field`` (ids of the level ``so_nganh`` and the
+  field ``xay_dung``), ``open311_key`` (an ``api_key`` with only the ``open311`` scope) and
+  ``open311_token`` (its row), ``password_link`` (a valid reset link of ``clerk``),
+  ``received_at`` (now, ISO). Per role: ``{token}`` is the tracking token the role
   holds (``sub``: sub_case's; ``other_sub``: other_case's; everyone else: a wrong one).
 * ``expect``: the status per role, built by :func:`exp`: a default, then groups, then single
   roles (later and narrower win). ``LOGIN`` means 302 to ``/auth/login``. Roles are in
   ``authz_support.ROLES``; groups in ``GROUPS`` below.
-* ``data`` (a form: the role's CSRF token is added) or ``json`` (the API: staff send their
+* ``data`` (a form: the role's CSRF token is added; keys are formatted too) or ``json`` (the API: staff send their
   bearer token): values are formatted like the URL. Every request runs in a transaction that is
   rolled back, so a POST may really succeed (302/303/200) without changing the next row's world.
 
