@@ -99,9 +99,9 @@ PLAN_ADMIN = lambda ok=200: exp(404, public=LOGIN, office=403, admin=ok)  # noqa
 
 #: The administration console (/admin/…): admin only, 404 for everyone else, signed in or not.
 ADMIN_CONSOLE = lambda ok=200: exp(404, admin=ok)  # noqa: E731
-#: One of agency A's cases through the API: office and admins read it, A reads it, B gets 404.
-API_A_CASE = exp(401, office=200, admin=200, agency_a=200, agency_b=404)
-API_B_CASE = exp(401, office=200, admin=200, agency_a=404, agency_b=200)
+#: One of agency A's objects through the API (a case, its files, its report): office, admins and A; B 404.
+API_A_OBJECT = exp(401, office=200, admin=200, agency_a=200, agency_b=404)
+API_B_OBJECT = exp(401, office=200, admin=200, agency_a=404, agency_b=200)
 
 TRACKED = exp(404, sub=303)
 PORTAL_ACTION = {"message": "Tôi xin bổ sung số hồ sơ 123/2026 nộp ngày 02/10/2026."}
@@ -164,12 +164,10 @@ ROWS: list[Row] = [
         exp(404, sub=200), json=PORTAL_ACTION),
     Row("api.list_cases", "GET", "/api/v1/cases", exp(401, staff=200)),
     Row("api.list_cases", "GET", "/api/v1/cases?q=tr%E1%BA%A1m+BTS", exp(401, staff=200)),
-    Row("api.case_detail", "GET", "/api/v1/cases/{a_case}", exp(401, office=200, admin=200, agency_a=200,
-                                                                 agency_b=404)),
-    Row("api.case_detail", "GET", "/api/v1/cases/{b_case}", exp(401, office=200, admin=200, agency_a=404,
-                                                                 agency_b=200)),
+    Row("api.case_detail", "GET", "/api/v1/cases/{a_case}", API_A_OBJECT),
+    Row("api.case_detail", "GET", "/api/v1/cases/{b_case}", API_B_OBJECT),
     Row("api.case_actions", "GET", "/api/v1/cases/{a_case}/actions",
-        exp(401, office=200, admin=200, agency_a=200, agency_b=404)),
+        API_A_OBJECT),
     Row("api.case_action", "POST", "/api/v1/cases/{a_case}/actions/post_progress",
         exp(401, office=403, admin=403, agency_a=200, agency_b=404),
         json={"version": "{a_case_version}", "message": "Sở đang rà soát hồ sơ, dự kiến trả lời tuần tới."}),
@@ -183,21 +181,21 @@ ROWS: list[Row] = [
 
     Row("api.intake", "POST", "/api/v1/cases", exp(401, staff=403, office=201),
         json={**SUBMISSION, "channel": "post", "external_ref": "CV-77/2026", "received_at": "{received_at}"}),
-    Row("api.case_attachments", "GET", "/api/v1/cases/{a_case}/attachments", API_A_CASE),
-    Row("api.case_attachments", "GET", "/api/v1/cases/{b_case}/attachments", API_B_CASE),
-    Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{a_submitter_file}", API_A_CASE),
-    Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{a_file}", API_A_CASE),
-    Row("api.case_attachment", "GET", "/api/v1/cases/{a_answered}/attachments/{a_pdf}", API_A_CASE),
+    Row("api.case_attachments", "GET", "/api/v1/cases/{a_case}/attachments", API_A_OBJECT),
+    Row("api.case_attachments", "GET", "/api/v1/cases/{b_case}/attachments", API_B_OBJECT),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{a_submitter_file}", API_A_OBJECT),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{a_file}", API_A_OBJECT),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{a_answered}/attachments/{a_pdf}", API_A_OBJECT),
     # A's files through B's case (child-object IDOR), and B's file through A's case.
     Row("api.case_attachment", "GET", "/api/v1/cases/{b_case}/attachments/{a_file}", exp(401, staff=404)),
     Row("api.case_attachment", "GET", "/api/v1/cases/{b_case}/attachments/{a_pdf}", exp(401, staff=404)),
     Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{b_file}", exp(401, staff=404)),
-    Row("api.case_attachment", "GET", "/api/v1/cases/{b_case}/attachments/{b_file}", API_B_CASE),
-    Row("api.case_documents", "GET", "/api/v1/cases/{a_answered}/documents", API_A_CASE),
-    Row("api.case_documents", "GET", "/api/v1/cases/{b_case}/documents", API_B_CASE),
-    Row("api.case_answers", "GET", "/api/v1/cases/{a_case}/answers", API_A_CASE),
-    Row("api.case_answers", "GET", "/api/v1/cases/{a_answered}/answers", API_A_CASE),
-    Row("api.case_answers", "GET", "/api/v1/cases/{b_case}/answers", API_B_CASE),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{b_case}/attachments/{b_file}", API_B_OBJECT),
+    Row("api.case_documents", "GET", "/api/v1/cases/{a_answered}/documents", API_A_OBJECT),
+    Row("api.case_documents", "GET", "/api/v1/cases/{b_case}/documents", API_B_OBJECT),
+    Row("api.case_answers", "GET", "/api/v1/cases/{a_case}/answers", API_A_OBJECT),
+    Row("api.case_answers", "GET", "/api/v1/cases/{a_answered}/answers", API_A_OBJECT),
+    Row("api.case_answers", "GET", "/api/v1/cases/{b_case}/answers", API_B_OBJECT),
     Row("api.published_answers", "GET", "/api/v1/answers", EVERYONE_200),
     Row("api.published_answers", "GET", "/api/v1/answers?q=canary", EVERYONE_200),
     Row("api.published_answer", "GET", "/api/v1/answers/{a_published}", EVERYONE_200),
@@ -206,9 +204,9 @@ ROWS: list[Row] = [
     Row("api.agency_list", "GET", "/api/v1/agencies", EVERYONE_200),
     Row("api.report", "GET", "/api/v1/reports/{year}/{period}", exp(401, staff=200)),
     Row("api.report", "GET", "/api/v1/reports/{year}/{period}?agency={agency_a}",
-        exp(401, office=200, admin=200, agency_a=200, agency_b=404)),
+        API_A_OBJECT),
     Row("api.report", "GET", "/api/v1/reports/{year}/{period}?agency={agency_b}",
-        exp(401, office=200, admin=200, agency_a=404, agency_b=200)),
+        API_B_OBJECT),
     Row("api.plan_list", "GET", "/api/v1/plans", exp(401, office=200, admin=200, agency=404)),
     Row("api.plan_detail", "GET", "/api/v1/plans/{plan}", exp(401, office=200, admin=200, agency=404)),
     Row("api.openapi", "GET", "/api/v1/openapi.json", EVERYONE_200),
