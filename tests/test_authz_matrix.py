@@ -19,8 +19,8 @@ from pakn.portal.limits import limiter_of
 
 from .authz_matrix import GROUPS, LOGIN, ROWS, Row
 from .authz_support import (
-    A_DRAFT, A_FILE_NAME, A_MARKERS, CANARY_MARKERS, PUBLIC, ROLES, build_matrix_world, placeholders, role_clients, rolled_back,
-    table_counts,
+    A_DRAFT, A_FILE_NAME, A_MARKERS, CANARY_MARKERS, PUBLIC, ROLES, build_matrix_world, placeholders, role_clients,
+    rolled_back, table_counts,
 )
 from .conftest import _empty_tables
 
