@@ -17,12 +17,15 @@ Adding a row for a new route — one line in ``ROWS``::
   ``a_file`` (A's draft) ``a_pdf a_docx`` (A's answer document) ``b_file``; ``a_visit`` (open
   stage of a_forwarded), ``agency_a agency_b office_id``, ``plan task plan_import alias``,
   ``overlay outbox_dead notification`` (clerk's) ``saved_filter`` (clerk's) ``rule year period``,
-  user ids ``<key>_id`` (``clerk_id`` …). Per role: ``{token}`` is the tracking token the role
+  user ids ``<key>_id`` (``clerk_id`` …), ``level field`` (ids of the level ``so_nganh`` and the
+  field ``xay_dung``), ``open311_key`` (an ``api_key`` with only the ``open311`` scope) and
+  ``open311_token`` (its row), ``password_link`` (a valid reset link of ``clerk``),
+  ``received_at`` (now, ISO). Per role: ``{token}`` is the tracking token the role
   holds (``sub``: sub_case's; ``other_sub``: other_case's; everyone else: a wrong one).
 * ``expect``: the status per role, built by :func:`exp`: a default, then groups, then single
   roles (later and narrower win). ``LOGIN`` means 302 to ``/auth/login``. Roles are in
   ``authz_support.ROLES``; groups in ``GROUPS`` below.
-* ``data`` (a form: the role's CSRF token is added) or ``json`` (the API: staff send their
+* ``data`` (a form: the role's CSRF token is added; keys are formatted too) or ``json`` (the API: staff send their
   bearer token): values are formatted like the URL. Every request runs in a transaction that is
   rolled back, so a POST may really succeed (302/303/200) without changing the next row's world.
 
@@ -32,6 +35,8 @@ without a staff session never see a submitter's personal data (``CANARY_MARKERS`
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pakn.scenarios import SUBMISSION
 
 from .authz_support import PUBLIC, ROLES
 
@@ -92,6 +97,12 @@ A_OBJECT = lambda ok=200: exp(403, public=LOGIN, agency_a=ok, agency_b=404)  # n
 PLAN_READ = exp(404, public=LOGIN, office=200, admin=200)
 PLAN_ADMIN = lambda ok=200: exp(404, public=LOGIN, office=403, admin=ok)  # noqa: E731
 
+#: The administration console (/admin/…): admin only, 404 for everyone else, signed in or not.
+ADMIN_CONSOLE = lambda ok=200: exp(404, admin=ok)  # noqa: E731
+#: One of agency A's objects through the API (a case, its files, its report): office, admins and A; B 404.
+API_A_OBJECT = exp(401, office=200, admin=200, agency_a=200, agency_b=404)
+API_B_OBJECT = exp(401, office=200, admin=200, agency_a=404, agency_b=200)
+
 TRACKED = exp(404, sub=303)
 PORTAL_ACTION = {"message": "Tôi xin bổ sung số hồ sơ 123/2026 nộp ngày 02/10/2026."}
 A_PROGRESS = {"post_progress-version": "{a_case_version}",
@@ -128,6 +139,15 @@ ROWS: list[Row] = [
     Row("auth.login", "GET", "/auth/login", exp(302, public=200)),
     Row("auth.login", "POST", "/auth/login", EVERYONE_200, data={"email": "", "password": ""}),
     Row("auth.logout", "POST", "/auth/logout", exp(302)),
+    # A signed single-use link (invitation or reset) is its own credential: the same for everyone.
+    Row("auth.set_password", "GET", "/auth/set-password/{password_link}", EVERYONE_200),
+    # Success sends to the login page (the link is used up, inside this row's rollback).
+    Row("auth.set_password", "POST", "/auth/set-password/{password_link}", exp(LOGIN),
+        data={"password": "mat-khau-moi-rat-dai-2026", "confirm": "mat-khau-moi-rat-dai-2026"}),
+    Row("auth.set_password", "GET", "/auth/set-password/{password_link}x", exp(404)),
+    Row("auth.set_password", "GET", "/auth/set-password/{token}", exp(404)),
+    Row("auth.set_password", "POST", "/auth/set-password/{token}", exp(404),
+        data={"password": "mat-khau-moi-rat-dai-2026", "confirm": "mat-khau-moi-rat-dai-2026"}),
     Row("web.dashboard", "GET", "/staff/", STAFF_200),
     Row("notifications.index", "GET", "/notifications", STAFF_200),
     Row("notifications.mark_read", "POST", "/notifications/{notification}/read",
@@ -144,12 +164,10 @@ ROWS: list[Row] = [
         exp(404, sub=200), json=PORTAL_ACTION),
     Row("api.list_cases", "GET", "/api/v1/cases", exp(401, staff=200)),
     Row("api.list_cases", "GET", "/api/v1/cases?q=tr%E1%BA%A1m+BTS", exp(401, staff=200)),
-    Row("api.case_detail", "GET", "/api/v1/cases/{a_case}", exp(401, office=200, admin=200, agency_a=200,
-                                                                 agency_b=404)),
-    Row("api.case_detail", "GET", "/api/v1/cases/{b_case}", exp(401, office=200, admin=200, agency_a=404,
-                                                                 agency_b=200)),
+    Row("api.case_detail", "GET", "/api/v1/cases/{a_case}", API_A_OBJECT),
+    Row("api.case_detail", "GET", "/api/v1/cases/{b_case}", API_B_OBJECT),
     Row("api.case_actions", "GET", "/api/v1/cases/{a_case}/actions",
-        exp(401, office=200, admin=200, agency_a=200, agency_b=404)),
+        API_A_OBJECT),
     Row("api.case_action", "POST", "/api/v1/cases/{a_case}/actions/post_progress",
         exp(401, office=403, admin=403, agency_a=200, agency_b=404),
         json={"version": "{a_case_version}", "message": "Sở đang rà soát hồ sơ, dự kiến trả lời tuần tới."}),
@@ -160,6 +178,63 @@ ROWS: list[Row] = [
     Row("api.case_action", "POST", "/api/v1/cases/{a_received}/actions/reject",
         exp(401, office=200, admin=403, agency_a=404, agency_b=404),
         json={"version": "{a_received_version}", "reason_code": "complaint"}),
+
+    Row("api.intake", "POST", "/api/v1/cases", exp(401, staff=403, office=201),
+        json={**SUBMISSION, "channel": "post", "external_ref": "CV-77/2026", "received_at": "{received_at}"}),
+    Row("api.case_attachments", "GET", "/api/v1/cases/{a_case}/attachments", API_A_OBJECT),
+    Row("api.case_attachments", "GET", "/api/v1/cases/{b_case}/attachments", API_B_OBJECT),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{a_submitter_file}", API_A_OBJECT),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{a_file}", API_A_OBJECT),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{a_answered}/attachments/{a_pdf}", API_A_OBJECT),
+    # A's files through B's case (child-object IDOR), and B's file through A's case.
+    Row("api.case_attachment", "GET", "/api/v1/cases/{b_case}/attachments/{a_file}", exp(401, staff=404)),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{b_case}/attachments/{a_pdf}", exp(401, staff=404)),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{a_case}/attachments/{b_file}", exp(401, staff=404)),
+    Row("api.case_attachment", "GET", "/api/v1/cases/{b_case}/attachments/{b_file}", API_B_OBJECT),
+    Row("api.case_documents", "GET", "/api/v1/cases/{a_answered}/documents", API_A_OBJECT),
+    Row("api.case_documents", "GET", "/api/v1/cases/{b_case}/documents", API_B_OBJECT),
+    Row("api.case_answers", "GET", "/api/v1/cases/{a_case}/answers", API_A_OBJECT),
+    Row("api.case_answers", "GET", "/api/v1/cases/{a_answered}/answers", API_A_OBJECT),
+    Row("api.case_answers", "GET", "/api/v1/cases/{b_case}/answers", API_B_OBJECT),
+    Row("api.published_answers", "GET", "/api/v1/answers", EVERYONE_200),
+    Row("api.published_answers", "GET", "/api/v1/answers?q=canary", EVERYONE_200),
+    Row("api.published_answer", "GET", "/api/v1/answers/{a_published}", EVERYONE_200),
+    Row("api.published_answer", "GET", "/api/v1/answers/{a_case}", exp(404)),
+    Row("api.field_list", "GET", "/api/v1/fields", EVERYONE_200),
+    Row("api.agency_list", "GET", "/api/v1/agencies", EVERYONE_200),
+    Row("api.report", "GET", "/api/v1/reports/{year}/{period}", exp(401, staff=200)),
+    Row("api.report", "GET", "/api/v1/reports/{year}/{period}?agency={agency_a}",
+        API_A_OBJECT),
+    Row("api.report", "GET", "/api/v1/reports/{year}/{period}?agency={agency_b}",
+        API_B_OBJECT),
+    Row("api.plan_list", "GET", "/api/v1/plans", exp(401, office=200, admin=200, agency=404)),
+    Row("api.plan_detail", "GET", "/api/v1/plans/{plan}", exp(401, office=200, admin=200, agency=404)),
+    Row("api.openapi", "GET", "/api/v1/openapi.json", EVERYONE_200),
+    Row("api.docs", "GET", "/api/v1/docs", EVERYONE_200),
+    Row("api.docs_asset", "GET", "/api/v1/docs/assets/swagger-ui.css", EVERYONE_200),
+    Row("api.docs_asset", "GET", "/api/v1/docs/assets/..%2F..%2Fapp.py", exp(404)),
+
+    # -- Open311 (GeoReport v2): public reads; filing needs an api_key with the open311 scope ---
+    Row("open311.discovery", "GET", "/open311/v2/", EVERYONE_200),
+    Row("open311.discovery", "GET", "/open311/v2/discovery.json", EVERYONE_200),
+    Row("open311.services", "GET", "/open311/v2/services.xml", EVERYONE_200),
+    Row("open311.service_definition", "GET", "/open311/v2/services/xay_dung.json", EVERYONE_200),
+    Row("open311.service_definition", "GET", "/open311/v2/services/khong_co.json", exp(404)),
+    Row("open311.list_requests", "GET", "/open311/v2/requests.json", EVERYONE_200),
+    Row("open311.get_request", "GET", "/open311/v2/requests/{a_published}.json", EVERYONE_200),
+    Row("open311.get_request", "GET", "/open311/v2/requests/{a_case}.json", EVERYONE_200),  # no PII: the canaries
+    Row("open311.token_lookup", "GET", "/open311/v2/tokens/{token}.json", exp(404, submitters=200)),
+    Row("open311.post_request", "POST", "/open311/v2/requests.json", exp(403), data={"service_code": "xay_dung"}),
+    Row("open311.post_request", "POST", "/open311/v2/requests.json", exp(403),  # an unknown api_key
+        data={"api_key": "x" * 43, "service_code": "xay_dung"}),
+    Row("open311.post_request", "POST", "/open311/v2/requests.json", exp(200),
+        data={"api_key": "{open311_key}", "service_code": "xay_dung", "first_name": "Bình", "last_name": "Lê",
+              "email": "binh.le@example.com",
+              "attribute[kind]": "phan_anh", "attribute[subject]": "Thời hạn cấp giấy phép xây dựng",
+              "attribute[submitter_address]": "Số 5 đường 3/2, phường 1",
+              "description": "Đề nghị công khai thời hạn cấp giấy phép xây dựng nhà ở riêng lẻ tại phường 1."}),
+    *[Row("open311.unknown", m, "/open311/v2/khong-co.json", exp(404)) for m in ("GET", "POST", "PUT", "PATCH",
+                                                                                 "DELETE")],
 
     # -- office console ----------------------------------------------------------------------
     Row("office.inbox", "GET", "/office/", OFFICE_ONLY()),
@@ -181,6 +256,9 @@ ROWS: list[Row] = [
     Row("office.intake", "POST", "/office/intake", OFFICE_ONLY(422), data={"channel": "post"}),
     Row("office.register", "GET", "/office/register", OFFICE_ONLY()),
     Row("office.register_xlsx", "GET", "/office/register.xlsx", OFFICE_ONLY()),
+    Row("office.batch_import", "GET", "/office/import", OFFICE_ONLY()),
+    Row("office.batch_import", "POST", "/office/import", OFFICE_ONLY(422), data={}),
+    Row("office.batch_import_confirm", "POST", "/office/import/confirm", OFFICE_ONLY(400), data={}),
     Row("office.board", "GET", "/office/board", OFFICE_ONLY()),
     Row("office.remind", "POST", "/office/board/remind/{a_visit}", OFFICE_ONLY(302), data={}),
     Row("office.remind_all", "POST", "/office/board/remind-agency/{agency_a}", OFFICE_ONLY(302), data={}),
@@ -260,4 +338,51 @@ ROWS: list[Row] = [
     # -- notifications administration --------------------------------------------------------
     Row("notifications.outbox", "GET", "/admin/outbox", ADMIN_ONLY()),
     Row("notifications.retry", "POST", "/admin/outbox/{outbox_dead}/retry", ADMIN_ONLY(302), data={}),
+
+    # -- the administration console (/admin) -------------------------------------------------
+    Row("admin.home", "GET", "/admin/", ADMIN_CONSOLE()),
+    Row("admin.agencies", "GET", "/admin/agencies", ADMIN_CONSOLE()),
+    Row("admin.agency_new", "GET", "/admin/agencies/new", ADMIN_CONSOLE()),
+    Row("admin.agency_new", "POST", "/admin/agencies/new", ADMIN_CONSOLE(302),
+        data={"code": "SYT", "name": "Sở Y tế", "level_id": "{level}", "parent_id": "{office_id}", "active": "y"}),
+    Row("admin.agency_new", "POST", "/admin/agencies/new", ADMIN_CONSOLE(422), data={}),
+    Row("admin.agency_edit", "GET", "/admin/agencies/{agency_a}", ADMIN_CONSOLE()),
+    Row("admin.agency_edit", "POST", "/admin/agencies/{agency_a}", ADMIN_CONSOLE(302),
+        data={"code": "SXD", "name": "Sở Xây dựng tỉnh", "level_id": "{level}", "parent_id": "{office_id}",
+              "active": "y"}),
+    Row("admin.levels", "GET", "/admin/agencies/levels", ADMIN_CONSOLE()),
+    Row("admin.levels", "POST", "/admin/agencies/levels", ADMIN_CONSOLE(302),
+        data={"code": "xa", "name": "Cấp xã", "rank": "2"}),
+    Row("admin.level_edit", "GET", "/admin/agencies/levels/{level}", ADMIN_CONSOLE()),
+    Row("admin.level_edit", "POST", "/admin/agencies/levels/{level}", ADMIN_CONSOLE(422), data={"name": ""}),
+    Row("admin.merge", "GET", "/admin/agencies/merge", ADMIN_CONSOLE()),
+    Row("admin.merge", "GET", "/admin/agencies/merge?source_id={agency_b}&target_id={agency_a}", ADMIN_CONSOLE()),
+    Row("admin.merge", "POST", "/admin/agencies/merge", ADMIN_CONSOLE(302),
+        data={"source_id": "{agency_b}", "target_id": "{agency_a}", "confirm": "1"}),
+    Row("admin.users", "GET", "/admin/users", ADMIN_CONSOLE()),
+    Row("admin.user_invite", "GET", "/admin/users/invite", ADMIN_CONSOLE()),
+    Row("admin.user_invite", "POST", "/admin/users/invite", ADMIN_CONSOLE(302),
+        data={"email": "moi@pakn.test", "full_name": "Trần Thị Mới", "role": "office_clerk",
+              "agency_id": "{office_id}"}),
+    Row("admin.user_edit", "GET", "/admin/users/{clerk_id}", ADMIN_CONSOLE()),
+    Row("admin.user_edit", "POST", "/admin/users/{clerk_id}", ADMIN_CONSOLE(302),
+        data={"full_name": "Nguyễn Văn A", "role": "office_clerk", "agency_id": "{office_id}"}),
+    Row("admin.user_active", "POST", "/admin/users/{officer_b_id}/active", ADMIN_CONSOLE(302), data={"active": "0"}),
+    Row("admin.user_password_link", "POST", "/admin/users/{clerk_id}/password-link", ADMIN_CONSOLE(302), data={}),
+    Row("admin.fields", "GET", "/admin/fields", ADMIN_CONSOLE()),
+    Row("admin.fields", "POST", "/admin/fields", ADMIN_CONSOLE(302), data={"code": "y_te", "name": "Y tế"}),
+    Row("admin.field_edit", "POST", "/admin/fields/{field}", ADMIN_CONSOLE(302),
+        data={"f{field}-name": "Xây dựng và quy hoạch", "f{field}-active": "y"}),
+    Row("admin.settings_page", "GET", "/admin/settings", ADMIN_CONSOLE()),
+    Row("admin.settings_page", "POST", "/admin/settings", ADMIN_CONSOLE(302),
+        data={"OFFICE_PHONE": "0270 3822 123"}),
+    Row("admin.settings_page", "POST", "/admin/settings", ADMIN_CONSOLE(422), data={"UPLOAD_MAX_FILES": "99"}),
+    Row("admin.tokens", "GET", "/admin/tokens", ADMIN_CONSOLE()),
+    Row("admin.token_create", "POST", "/admin/tokens", ADMIN_CONSOLE(),
+        data={"user_id": "{admin_id}", "name": "Cổng dịch vụ công tỉnh", "scopes": "open311",
+              "days": "30"}),
+    Row("admin.token_revoke", "POST", "/admin/tokens/{open311_token}/revoke", ADMIN_CONSOLE(302), data={}),
+    Row("admin.audit", "GET", "/admin/audit", ADMIN_CONSOLE()),
+    Row("admin.audit", "GET", "/admin/audit?case={a_case}", ADMIN_CONSOLE()),
+    Row("admin.audit_csv", "GET", "/admin/audit.csv", ADMIN_CONSOLE()),
 ]

@@ -153,7 +153,28 @@ def build_matrix_world(app) -> dict:
                     "other_case"):
             names[f"{key}_version"] = db.session.scalar(select(Feedback.version).where(Feedback.code == names[key]))
     names.update({f"{key}_id": uid for key, uid in world.users.items()})
+    _seed_admin_and_open311(app, names)
     return names
+
+
+def _seed_admin_and_open311(app, names: dict) -> None:
+    """The objects the admin console, Open311 and the set-password link name: a level and a
+    field id, an Open311 ``api_key`` (the ``open311`` scope only) and its row, and a valid reset
+    link of ``clerk`` (the signed token of ``/auth/set-password/<token>``)."""
+    from pakn.auth.password_links import link_for
+    from pakn.auth.tokens import issue_token
+    from pakn.models import AgencyLevel, Field
+
+    world = names["world"]
+    with app.app_context(), transaction():
+        names["level"] = db.session.scalar(select(AgencyLevel.id).where(AgencyLevel.code == "so_nganh"))
+        names["field"] = db.session.scalar(select(Field.id).where(Field.code == "xay_dung"))
+        raw, row = issue_token(world.user("admin"), name="Cổng dịch vụ công", scopes=("open311",))
+        names["open311_key"], names["open311_token"] = raw, row.id
+        names["received_at"] = utcnow().isoformat()
+    with app.test_request_context():
+        link, _hours = link_for(world.user("clerk"), "reset")
+        names["password_link"] = link.rsplit("/", 1)[1]
 
 
 # -- the clients of every role ----------------------------------------------------------------
