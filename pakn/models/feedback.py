@@ -61,6 +61,7 @@ class Feedback(db.Model):
         # Lists by receipt, newest first (the office inbox, an agency's "all" view): migration i11a.
         Index("ix_feedback_received_id", "received_at", "id"),
         Index("ix_feedback_agency_received", "agency_id", "received_at", "id"),
+        # PostgreSQL only (migration i11a): every column the periodic report reads, index-only.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
