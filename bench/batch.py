@@ -46,7 +46,7 @@ def main() -> None:
     from pakn.models.types import utcnow
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    with app.app_context():
+    with app.test_request_context("/"):  # the register's labels are translated (a request's locale)
         from pakn.extensions import db
 
         db.session.execute(db.text("SELECT 1"))  # connect (and load the mappers) outside the timing

@@ -182,21 +182,23 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def generated_cases(url: str, seed: int) -> int | None:
-    """N when the database holds a generate.py load of this seed, else None."""
+def generated_cases(url: str, seed: int, cases: int) -> bool:
+    """Whether the database holds a generate.py load of exactly ``cases`` cases of this seed
+    (ids 1..N carry the generator's tracking tokens; cases submitted by a load run come after)."""
+    import hashlib
+
     import psycopg
+
+    def token(i: int) -> str:
+        return hashlib.sha256(f"bench-{seed}-{i}".encode()).hexdigest()
 
     try:
         with psycopg.connect(pg_url(url)) as conn:
-            n = conn.execute("SELECT count(*) FROM feedback").fetchone()[0]
-            import hashlib
-
-            first = conn.execute("SELECT tracking_token_hash FROM feedback WHERE id = 1").fetchone()
-            if first and first[0] == hashlib.sha256(f"bench-{seed}-1".encode()).hexdigest():
-                return n
+            rows = dict(conn.execute("SELECT id, tracking_token_hash FROM feedback WHERE id IN (1, %s, %s)",
+                                     (cases, cases + 1)).fetchall())
     except Exception:  # noqa: BLE001 - no schema yet
-        return None
-    return None
+        return False
+    return rows.get(1) == token(1) and rows.get(cases) == token(cases) and rows.get(cases + 1) != token(cases + 1)
 
 
 # -- wrk ------------------------------------------------------------------------------------
@@ -378,10 +380,35 @@ def count_cases(a) -> int:
         return conn.execute("SELECT count(*) FROM feedback").fetchone()[0]
 
 
-def rss_run(a, base: str, master: int, env: dict, log: Path, total: int = 10_000) -> dict:
+def thread_count(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+def rss_run(a, base: str, master: int, env: dict, log: Path, total: int = 10_000, limit_s: int = 900) -> dict:
+    """RSS of the workers before and after ``total`` requests. Each wrk thread stops sending
+    after its share (load.lua, MAX_REQUESTS), but wrk itself waits for -d; once its CPU time
+    has only its main thread left (every load thread stopped) it gets SIGINT, on which it
+    prints its summary."""
     before = worker_rss(master)
     per_thread = -(-total // a.threads)
-    result = wrk(base, {**env, "MAX_REQUESTS": str(per_thread)}, a, 600, log)
+    cmd = ["wrk", f"-t{a.threads}", f"-c{a.conns}", f"-d{limit_s}s", "--timeout", "10s", "--latency",
+           "-s", str(HERE / "load.lua"), base]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env, "MAX_REQUESTS": str(per_thread)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    STARTED.append(proc)
+    deadline = time.monotonic() + limit_s + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(1)
+        if thread_count(proc.pid) == 1:
+            proc.send_signal(signal.SIGINT)
+            break
+    out = proc.communicate(timeout=60)[0]
+    with open(log, "a") as fh:
+        fh.write(f"$ {' '.join(cmd)} (RSS run, {total} requests)\n{out}\n")
+    result = parse_result(out)
     after = worker_rss(master)
     return {"before_mb": [b / 1024 for b in before], "after_mb": [x / 1024 for x in after],
             "requests": result.get("requests", 0), "errors": result.get("errors", "?")}
@@ -578,13 +605,12 @@ def main() -> None:
     ensure_database(a.database)
 
     if only & {"http", "rss", "batch"}:
-        have = generated_cases(a.database, a.seed)
-        if a.regenerate or have != a.cases:
-            print(f"[data] generating {a.cases:,} cases (the database held {have})", flush=True)
+        if a.regenerate or not generated_cases(a.database, a.seed, a.cases):
+            print(f"[data] generating {a.cases:,} cases", flush=True)
             run_logged([sys.executable, str(HERE / "generate.py"), "--cases", str(a.cases), "--seed", str(a.seed)],
                        a.out / "generate.log", timeout=6 * 3600,
                        env={**os.environ, "PAKN_BENCH_DATABASE_URL": a.database}, cwd=ROOT)
-            if generated_cases(a.database, a.seed) != a.cases:
+            if not generated_cases(a.database, a.seed, a.cases):
                 sys.exit("the data generator did not finish")
         else:
             print(f"[data] {a.database.rsplit('/', 1)[-1]} already holds the {a.cases:,} generated cases", flush=True)
