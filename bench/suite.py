@@ -439,12 +439,16 @@ def sweep(a, log: Path) -> dict:
     out = run_logged([sys.executable, str(HERE / "sweep_bench.py"), "--cases", str(a.sweep_cases),
                       "--scenarios", "steady"], log, timeout=7200,
                      env={**os.environ, "PAKN_BENCH_DATABASE_URL": url}, cwd=ROOT)
-    m = re.search(r"\[steady\] load ([\d.]+) s; sweep ([\d.]+) s \((.*)\); immediate re-sweep ([\d.]+) s.*"
+    # Two output formats: "[steady] load L s; sweep S s (…); immediate re-sweep R s … peak RSS M MB"
+    # (issue 6) and "[steady] loaded in L s …" then "[steady] sweep S s, … (…); immediate
+    # re-sweep R s … peak RSS M MB" (the sweep branch).
+    load = re.search(r"\[steady\] load(?:ed in)? ([\d.]+) s", out)
+    m = re.search(r"\[steady\] (?:load [\d.]+ s; )?sweep ([\d.]+) s[^(]*\((.*)\); immediate re-sweep ([\d.]+) s.*"
                   r"peak RSS (\d+) MB", out)
-    if not m:
+    if not (m and load):
         return {"error": out[-400:]}
-    return {"load_s": float(m.group(1)), "seconds": float(m.group(2)), "detail": m.group(3),
-            "resweep_s": float(m.group(4)), "rss_mb": int(m.group(5))}
+    return {"load_s": float(load.group(1)), "seconds": float(m.group(1)), "detail": m.group(2),
+            "resweep_s": float(m.group(3)), "rss_mb": int(m.group(4))}
 
 
 def notify(a, log: Path) -> dict:
