@@ -158,6 +158,12 @@ class Config:
         self.OPEN311_POST_LIMIT = os.environ.get("PAKN_OPEN311_POST_LIMIT", "120 per hour;1000 per day")
         #: Published answers per page of the public list.
         self.PORTAL_PAGE_SIZE = _env_int("PAKN_PORTAL_PAGE_SIZE", 20)
+        #: Longest life (s) of the answer list's cached counts and filter menus; any publication
+        #: renews them at once (pakn.portal.public.PublicationCache). 0 turns the cache off.
+        self.PORTAL_CACHE_SECONDS = _env_int("PAKN_PORTAL_CACHE_SECONDS", 60)
+        #: Longest life (s) of the staff lists' cached counts per state or view; any change of a
+        #: case renews them at once (pakn.office.inbox.changes_cache). 0 turns the cache off.
+        self.COUNT_CACHE_SECONDS = _env_int("PAKN_COUNT_CACHE_SECONDS", 30)
 
         #: Periodic PAKN reports (domain §8): the day each report window starts (1 = calendar
         #: quarters; 15 = from the 15th of the month before the period to the 14th of its last

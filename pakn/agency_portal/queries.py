@@ -138,12 +138,21 @@ def page(user: User, view: View, text: str | None, after: str | None, now: datet
 
 
 def counts(user: User, text: str | None, now: datetime) -> dict[str, int]:
-    """How many cases each view holds (with the same search), in the user's scope only."""
-    result = {}
-    for key, view in VIEWS.items():
-        query = filtered(user, view, text, now).with_only_columns(func.count(Feedback.id)).order_by(None)
-        result[key] = db.session.scalar(query) or 0
-    return result
+    """How many cases each view holds (with the same search), in the user's scope only.
+
+    Cached like the office inbox's counts (until a case changes, at most
+    ``COUNT_CACHE_SECONDS``); the key holds the user ("mine") and the agency."""
+    def compute():
+        result = {}
+        for key, view in VIEWS.items():
+            query = filtered(user, view, text, now).with_only_columns(func.count(Feedback.id)).order_by(None)
+            result[key] = db.session.scalar(query) or 0
+        return result
+
+    from ..office.inbox import changes_cache
+
+    return changes_cache().get(("agency-views", user.id, user.agency_id, (text or "").strip()), compute,
+                               current_app.config.get("COUNT_CACHE_SECONDS", 30))
 
 
 def export_rows(user: User, view: View, text: str | None, now: datetime) -> list[Feedback]:

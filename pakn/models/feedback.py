@@ -58,6 +58,10 @@ class Feedback(db.Model):
         UniqueConstraint("channel", "external_ref", name="uq_feedback_channel_external_ref"),
         Index("ix_feedback_state_received", "state", "received_at"),
         Index("ix_feedback_agency_state", "agency_id", "state"),
+        # Lists by receipt, newest first (the office inbox, an agency's "all" view): migration i11a.
+        Index("ix_feedback_received_id", "received_at", "id"),
+        Index("ix_feedback_agency_received", "agency_id", "received_at", "id"),
+        # PostgreSQL only (migration i11a): every column the periodic report reads, index-only.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -23,9 +23,12 @@ from workflows.engine import N_
 from workflows.glossary import Channel, Kind
 from workflows.pakn import WORKFLOW
 
-from ..access import scope_cases
+from flask import current_app
+
+from ..access import scope_cases, sees_all_cases
+from ..caching import app_cache, scalar_marker
 from ..extensions import db
-from ..models import Agency, CaseAssignment, Feedback, Field, StageVisit, User
+from ..models import Agency, AuditEvent, CaseAssignment, Feedback, Field, StageVisit, User
 from ..models.types import UTCDateTime
 from ..text import clean_input, like_pattern
 
@@ -225,9 +228,7 @@ def inbox_page(user: User, f: InboxFilter, now: datetime, limit: int = PAGE_SIZE
     if len(result) > limit:
         last = rows[-1]
         next_cursor = encode_cursor(last.sort_value, last.case.id)
-    counts = dict(db.session.execute(
-        _filtered(_base(user, (Feedback.state, func.count())), f, now, states=False)
-        .group_by(Feedback.state)).all())
+    counts = state_counts(user, f, now)
     total = sum(v for k, v in counts.items() if not f.states or k in f.states)
     return InboxPage(rows, next_cursor, counts, total)
 
@@ -244,6 +245,25 @@ def inbox_query(user: User, f: InboxFilter, now: datetime) -> Select:
 def inbox_total(user: User, f: InboxFilter, now: datetime) -> int:
     """How many cases the list ``f`` holds (whatever the cursor)."""
     return db.session.scalar(_filtered(_base(user, (func.count(),)), f, now))
+def changes_cache():
+    """Counts over cases: every change of a case writes an audit event (the operations layer),
+    so the newest audit event id (one index probe) moves whenever any count may have moved."""
+    return app_cache("case-counts", scalar_marker(select(func.max(AuditEvent.id))))
+
+
+def state_counts(user: User, f: InboxFilter, now: datetime) -> dict[str, int]:
+    """Cases per state under the filter's other conditions. A full count over a province's
+    cases costs hundreds of milliseconds, so it is cached until a case changes, and at most
+    ``COUNT_CACHE_SECONDS`` (the due filters move with the clock)."""
+    scope = (True, None) if sees_all_cases(user) else (False, user.agency_id)
+    key = ("office-inbox", scope, tuple((k, v) for k, v in f.query_args() if k not in ("state", "sort")))
+
+    def compute():
+        return dict(db.session.execute(
+            _filtered(_base(user, (Feedback.state, func.count())), f, now, states=False)
+            .group_by(Feedback.state)).all())
+
+    return changes_cache().get(key, compute, current_app.config.get("COUNT_CACHE_SECONDS", 30))
 
 
 def next_case(user: User, f: InboxFilter, current: Feedback, now: datetime) -> Feedback | None:

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import and_, case as sql_case, extract, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, case as sql_case, exists, extract, func, or_, select
 from sqlalchemy.orm import aliased
 
 from workflows.calendar import TZ
 from workflows.engine import N_
 
+from ..caching import app_cache, scalar_marker
 from ..extensions import db
 from ..models import Agency, Answer, AuditEvent, Feedback, Field
 from ..text import fold, like_pattern
@@ -75,10 +77,29 @@ class Filters:
                                   ("year", self.year), ("kind", self.kind)) if v}
 
 
+def _cache():
+    """Counts and filter menus of the answer list: they change only when something is
+    published, so an entry lives while the newest publication instant (one index probe) is
+    unchanged, and at most ``PORTAL_CACHE_SECONDS`` (for edits of published texts)."""
+    return app_cache("publications", scalar_marker(select(func.max(Feedback.published_at))))
+
+
+def _cached(key, compute):
+    return _cache().get(key, compute, current_app.config.get("PORTAL_CACHE_SECONDS", 60))
+
+
+#: A text search counts its matches up to this many (and says "more than"): counting every
+#: answer that contains a common word took 0.6–2.2 s over 200,000 cases (bench/RESULTS.md).
+SEARCH_COUNT_LIMIT = 1000
+
+
 def published_page(filters: Filters, page: int, size: int) -> tuple[list, int]:
-    """One page of published cases (newest first) and the total count."""
+    """One page of published cases (newest first) and the total count (cached, see above).
+    With a search text the count stops at SEARCH_COUNT_LIMIT + 1 (more than the limit)."""
     query = filters.apply(_published())
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    counted = query.limit(SEARCH_COUNT_LIMIT + 1) if filters.q.strip() else query
+    total = _cached(("count", tuple(sorted(filters.args().items()))),
+                    lambda: db.session.scalar(select(func.count()).select_from(counted.subquery())))
     rows = db.session.execute(query.order_by(Feedback.published_at.desc(), Feedback.id.desc())
                               .limit(size).offset((page - 1) * size)).all()
     return rows, total
@@ -110,19 +131,34 @@ def published_one(code: str):
 
 
 def published_years() -> list[int]:
-    dates = db.session.scalars(select(Feedback.published_at).where(Feedback.published_at.is_not(None))).all()
-    return sorted({d.astimezone(TZ).year for d in dates}, reverse=True)
+    """The local years with a publication, newest first: one index probe per year between the
+    first and the last publication (never a read of every published row)."""
+    first, last = db.session.execute(select(func.min(Feedback.published_at), func.max(Feedback.published_at))).one()
+    if first is None:
+        return []
+    years = []
+    for year in range(last.astimezone(TZ).year, first.astimezone(TZ).year - 1, -1):
+        start, end = local_year_bounds(year)
+        if db.session.scalar(select(exists().where(Feedback.published_at >= start, Feedback.published_at < end))):
+            years.append(year)
+    return years
+
+
+def _choices() -> dict[str, list]:
+    def published_of(column, key):
+        return exists().where(column == key, Feedback.published_at.is_not(None))
+
+    fields = db.session.execute(select(Field.code, Field.name).where(published_of(Feedback.field_id, Field.id))
+                                .order_by(Field.name)).all()
+    agencies = db.session.execute(select(Agency.code, Agency.name)
+                                  .where(published_of(Feedback.agency_id, Agency.id)).order_by(Agency.name)).all()
+    return {"fields": [tuple(r) for r in fields], "agencies": [tuple(r) for r in agencies],
+            "years": published_years()}
 
 
 def filter_choices() -> dict[str, list]:
-    """Fields and agencies that have published answers, for the filter menus."""
-    fields = db.session.execute(
-        select(Field.code, Field.name).join(Feedback, Feedback.field_id == Field.id)
-        .where(Feedback.published_at.is_not(None)).distinct().order_by(Field.name)).all()
-    agencies = db.session.execute(
-        select(Agency.code, Agency.name).join(Feedback, Feedback.agency_id == Agency.id)
-        .where(Feedback.published_at.is_not(None)).distinct().order_by(Agency.name)).all()
-    return {"fields": fields, "agencies": agencies, "years": published_years()}
+    """Fields, agencies and years that have published answers, for the filter menus (cached)."""
+    return _cached(("choices",), _choices)
 
 
 def similar(title: str, content: str, limit: int = 5) -> list:

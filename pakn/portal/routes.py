@@ -373,8 +373,10 @@ def answers():
     page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100000 else 1
     size = current_app.config["PORTAL_PAGE_SIZE"]
     rows, total = public.published_page(filters, page, size)
+    more = total > public.SEARCH_COUNT_LIMIT  # a search counted up to its limit
+    total = min(total, public.SEARCH_COUNT_LIMIT)
     pages = max(1, -(-total // size))
-    return render_template("portal/answers.html", rows=rows, total=total, page=page, pages=pages,
+    return render_template("portal/answers.html", rows=rows, total=total, more=more, page=page, pages=pages,
                            filters=filters, choices=public.filter_choices())
 
 
