@@ -148,6 +148,20 @@ ROWS: list[Row] = [
     Row("auth.set_password", "GET", "/auth/set-password/{token}", exp(404)),
     Row("auth.set_password", "POST", "/auth/set-password/{token}", exp(404),
         data={"password": "mat-khau-moi-rat-dai-2026", "confirm": "mat-khau-moi-rat-dai-2026"}),
+    # The second step of a login and the enrolment answer only a login pending in this session:
+    # without one, everybody is sent back to the password step.
+    Row("auth.second_factor", "GET", "/auth/code", exp(LOGIN)),
+    Row("auth.second_factor", "POST", "/auth/code", exp(LOGIN), data={"code": "000000"}),
+    Row("auth.enrol", "GET", "/auth/enrol", exp(LOGIN)),
+    Row("auth.enrol", "POST", "/auth/enrol", exp(LOGIN), data={"code": "000000"}),
+    Row("auth.account", "GET", "/auth/account", exp(LOGIN, staff=200)),
+    Row("auth.change_password", "POST", "/auth/account/password", exp(LOGIN, staff=422),
+        data={"current_password": "sai-mat-khau-123", "new_password": "", "confirm": ""}),
+    Row("auth.renew_recovery_codes", "POST", "/auth/account/recovery-codes", exp(LOGIN, staff=422),
+        data={"code": "000000"}),
+    Row("auth.second_factor_admin", "GET", "/auth/second-factor", exp(404, admin=200, public=LOGIN)),
+    Row("auth.reset_second_factor_view", "POST", "/auth/second-factor/{clerk_id}/reset",
+        exp(404, admin=302, public=LOGIN), data={}),
     Row("web.dashboard", "GET", "/staff/", STAFF_200),
     Row("notifications.index", "GET", "/notifications", STAFF_200),
     Row("notifications.mark_read", "POST", "/notifications/{notification}/read",
@@ -156,7 +170,7 @@ ROWS: list[Row] = [
 
     # -- JSON API ----------------------------------------------------------------------------
     Row("api.create_token", "POST", "/api/v1/auth/token", exp(401),
-        json={"email": "clerk@pakn.test", "password": "sai-mat-khau-123"}),
+        json={"email": "clerk@pakn.test", "password": "sai-mat-khau-123", "otp": "000000"}),
     Row("api.delete_token", "DELETE", "/api/v1/auth/token", exp(401, staff=204)),
     Row("api.submit_feedback", "POST", "/api/v1/feedback", exp(422), json={"title": "Thiếu nội dung"}),
     Row("api.track_feedback", "GET", "/api/v1/feedback/{sub_case}?token={token}", exp(404, sub=200)),

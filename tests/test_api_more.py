@@ -97,8 +97,9 @@ def test_intake_with_a_real_received_date_counts_the_deadlines_from_it(app, clie
     console = client.get(f"/office/cases/{code}/attachments/{listed[0]['id']}")
     assert console.status_code == 200
     for name in ("Content-Type", "Content-Disposition", "X-Content-Type-Options", "Content-Security-Policy",
-                 "Cache-Control", "Cross-Origin-Resource-Policy"):
+                 "Cross-Origin-Resource-Policy"):
         assert download.headers[name] == console.headers[name], name
+    assert "no-store" in console.headers["Cache-Control"]  # a staff session's pages: always no-store
 
 
 def test_intake_is_refused_per_field_by_scope_and_by_role_and_nothing_is_created(app, client, world, api_token):
