@@ -23,8 +23,9 @@ from .extensions import db
 class MarkedCache:
     SIZE = 512
 
-    def __init__(self, marker: Callable[[], Any]):
+    def __init__(self, marker: Callable[[], Any], size: int = SIZE):
         self._marker = marker
+        self._size = size
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -42,17 +43,18 @@ class MarkedCache:
         with self._lock:
             self._entries[key] = (marker, now, value)
             self._entries.move_to_end(key)
-            while len(self._entries) > self.SIZE:
+            while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return value
 
 
-def app_cache(name: str, marker: Callable[[], Any]) -> MarkedCache:
-    """The app's cache called ``name`` (created on first use with ``marker``)."""
+def app_cache(name: str, marker: Callable[[], Any], size: int = MarkedCache.SIZE) -> MarkedCache:
+    """The app's cache called ``name`` (created on first use with ``marker``, holding at most
+    ``size`` entries, the least recently used dropped first)."""
     caches = current_app.extensions.setdefault("pakn_marked_caches", {})
     cache = caches.get(name)
     if cache is None:
-        cache = caches[name] = MarkedCache(marker)
+        cache = caches[name] = MarkedCache(marker, size)
     return cache
 
 

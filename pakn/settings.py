@@ -9,11 +9,11 @@ Each setting is a config key (:mod:`pakn.config`, read from the environment at s
 - the upload limits (``UPLOAD_MAX_FILES``, ``UPLOAD_MAX_FILE_BYTES``, ``UPLOAD_MAX_TOTAL_BYTES``),
   enforced by :mod:`pakn.storage` and announced by the submission form.
 
-Caching: the rows are read once per request (one primary-key-ordered SELECT of a handful of
-rows) and kept on ``flask.g`` for the rest of it. There is no cache across requests, so a change
-saved by one gunicorn worker is in force in every worker from their next request: no
-invalidation message, no restart, no stale window. Outside a request (a job, the CLI) every call
-reads the table.
+Caching: the rows are kept per process and read again only after a change of the table
+(:mod:`pakn.reference`: a token the database changes in the same transaction, read once per
+request). A change saved by one gunicorn worker is in force in every worker from their next
+request: no invalidation message, no restart, no stale window. The returned dict is shared:
+callers copy it before changing it.
 
 The clock settings have their own versioned table (:mod:`pakn.deadlines`, /admin/clock).
 """
@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.engine import N_
 
+from . import reference
 from .extensions import db
 from .models import ProvinceSetting
 
@@ -49,30 +50,25 @@ SETTINGS: tuple[Setting, ...] = (
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
-_CACHE = "_pakn_province_settings"
-
-
-def overrides() -> dict[str, object]:
-    """The stored overrides (key → value), read once per request."""
-    if has_request_context() and hasattr(g, _CACHE):
-        return getattr(g, _CACHE)
+def _read_overrides() -> dict[str, object]:
     try:
         # In a savepoint: should the table be unreadable (an instance not migrated yet), the
         # caller's transaction survives and the defaults apply, rather than a 500.
         with db.session.begin_nested():
-            rows = dict(db.session.execute(select(ProvinceSetting.key, ProvinceSetting.value)).all())
+            return dict(db.session.execute(select(ProvinceSetting.key, ProvinceSetting.value)).all())
     except SQLAlchemyError:
         current_app.logger.warning("province settings unreadable; the config defaults apply", exc_info=True)
-        rows = {}
-    if has_request_context():
-        setattr(g, _CACHE, rows)
-    return rows
+        return {}
+
+
+def overrides() -> dict[str, object]:
+    """The stored overrides (key → value), read again only after a change (pakn.reference)."""
+    return reference.cached("province_settings", _read_overrides)
 
 
 def forget() -> None:
-    """Drop this request's copy (after saving new values, so the page shows them)."""
-    if has_request_context() and hasattr(g, _CACHE):
-        delattr(g, _CACHE)
+    """After saving new values in this request: the rest of it sees them (pakn.reference)."""
+    reference.forget()
 
 
 def default(key: str):

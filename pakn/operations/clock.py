@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import select
 
 from workflows.calendar import (
@@ -28,6 +28,7 @@ from workflows.calendar import (
 from workflows.engine import DeadlineSpec
 from workflows.pakn import WORKFLOW
 
+from .. import reference
 from ..extensions import db
 from ..models import AuditEvent, CalendarOverlay, ClockSetting, Feedback, StageVisit
 
@@ -52,37 +53,52 @@ def current_clock_setting() -> ClockSetting | None:
     return db.session.scalar(select(ClockSetting).order_by(ClockSetting.id.desc()).limit(1))
 
 
+def current_clock_setting_id() -> int | None:
+    """The id of the version in force (None: the configured defaults), kept per process until
+    the reference data change (:mod:`pakn.reference`)."""
+    return reference.cached("clock_setting_id", lambda: db.session.scalar(
+        select(ClockSetting.id).order_by(ClockSetting.id.desc()).limit(1)))
+
+
 def settings_of(version_id: int | None) -> dict:
-    """The settings of a version (None: the configured defaults)."""
+    """The settings of a version (None: the configured defaults). Shared: do not change it."""
     if version_id is None:
         return default_settings()
-    cache = g.setdefault("pakn_clock_versions", {}) if has_app_context() else {}
-    if version_id not in cache:
+
+    def load() -> dict:
         row = db.session.get(ClockSetting, version_id)
-        cache[version_id] = {**default_settings(), **row.as_settings()} if row else default_settings()
-    return cache[version_id]
+        return {**default_settings(), **row.as_settings()} if row else default_settings()
+    return reference.cached(("clock_settings", version_id), load)
 
 
 def clock_settings() -> dict:
     """The clock settings in force now (per province; defaults are the legal values)."""
-    row = current_clock_setting()
-    return settings_of(row.id if row else None)
+    return settings_of(current_clock_setting_id())
 
 
 # -- calendar ---------------------------------------------------------------------------
+def _load_calendar() -> WorkingCalendar:
+    rows = db.session.execute(select(CalendarOverlay.day, CalendarOverlay.kind, CalendarOverlay.note)).all()
+    return WorkingCalendar([OverlayDay(day, DayKind(kind), note) for day, kind, note in rows])
+
+
 def working_calendar() -> WorkingCalendar:
-    """The statutory calendar plus the admin overlay, built once per app context."""
+    """The statutory calendar plus the admin overlay: in a request, kept per process until the
+    reference data change (:mod:`pakn.reference`); outside one (jobs, the CLI), built once per
+    app context, as a batch computes many due dates on one calendar."""
+    if has_request_context():
+        return reference.cached("calendar", _load_calendar)
     if has_app_context() and "pakn_calendar" in g:
         return g.pakn_calendar
-    rows = db.session.scalars(select(CalendarOverlay)).all()
-    calendar = WorkingCalendar([OverlayDay(r.day, DayKind(r.kind), r.note) for r in rows])
+    calendar = _load_calendar()
     if has_app_context():
         g.pakn_calendar = calendar
     return calendar
 
 
 def forget_calendar() -> None:
-    """Drop the calendar cached for this app context (after the overlay changed)."""
+    """Forget the calendar this request or app context holds (after the overlay changed)."""
+    reference.forget()
     if has_app_context():
         g.pop("pakn_calendar", None)
 
@@ -122,8 +138,7 @@ def answer_deadline(case: Feedback) -> DueExplanation:
 
 def start_case_clock(case: Feedback) -> None:
     """At receipt: pin the settings version in force and compute ``answer_due_at``."""
-    row = current_clock_setting()
-    case.clock_setting_id = row.id if row else None
+    case.clock_setting_id = current_clock_setting_id()
     case.answer_paused_days = 0
     case.answer_due_at = answer_deadline(case).due_at
 
@@ -146,8 +161,7 @@ def set_visit_clock(visit: StageVisit, spec: DeadlineSpec, case: Feedback) -> No
     if spec.anchor == "received":
         version_id, paused = case.clock_setting_id, case.answer_paused_days or 0
     else:
-        row = current_clock_setting()
-        version_id, paused = (row.id if row else None), 0
+        version_id, paused = current_clock_setting_id(), 0
     settings = settings_of(version_id)
     rule = rule_for(spec, settings)
     start = case.received_at if spec.anchor == "received" else visit.entered_at
@@ -294,7 +308,7 @@ def recompute_open_due_dates(changed: set[date] | None, actor, reason: str, now:
 
 
 __all__ = [
-    "EXTRA_DEFAULTS", "answer_deadline", "clock_settings", "current_clock_setting", "default_settings",
+    "EXTRA_DEFAULTS", "answer_deadline", "clock_settings", "current_clock_setting", "current_clock_setting_id", "default_settings",
     "explain_visit", "forget_calendar", "pause_clock", "recompute_open_due_dates", "resume_clock",
     "result_entry_check", "rule_for", "set_visit_clock", "settings_of", "stage_deadline", "start_case_clock", "visit_explanation",
     "working_calendar",

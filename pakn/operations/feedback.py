@@ -23,6 +23,7 @@ from workflows.engine import N_, Transition, TransitionRefused
 from workflows.glossary import REJECT_GUIDANCE
 from workflows.pakn import HANDLING, WORKFLOW
 
+from .. import reference
 from ..extensions import db
 from ..models import (
     Agency, Answer, AuditEvent, Feedback, FeedbackCounter, Field, OutboxMessage, Plan, PlanTask, StageVisit,
@@ -80,30 +81,48 @@ def _next_code(received_at: datetime) -> str:
     return f"PAKN-{year}-{value:06d}"
 
 
-def _field_by_code(code: str | None, name: str = "field") -> Field | None:
-    if code is None:
-        return None
-    found = db.session.scalar(select(Field).where(Field.code == code, Field.active.is_(True)))
+def _active_field_ids() -> dict[str, int]:
+    """Active fields by code, kept per process until the reference data change."""
+    return reference.cached("active_field_ids", lambda: dict(db.session.execute(
+        select(Field.code, Field.id).where(Field.active.is_(True))).all()))
+
+
+def _field_id_by_code(code: str, name: str = "field") -> int:
+    found = _active_field_ids().get(code)
     if found is None:
         raise InvalidPayload({name: [N_("Lĩnh vực không tồn tại.")]})
     return found
 
 
-def office_agency() -> Agency:
-    """The provincial office (Văn phòng UBND tỉnh); the demo seed and setup create it."""
-    office = db.session.scalar(select(Agency).where(Agency.is_office.is_(True)))
-    if office is None:
+def _field_by_code(code: str | None, name: str = "field") -> Field | None:
+    if code is None:
+        return None
+    return db.session.get(Field, _field_id_by_code(code, name))
+
+
+def office_agency_id() -> int:
+    """The id of the provincial office (Văn phòng UBND tỉnh), kept per process until the
+    reference data change; the demo seed and setup create the office."""
+    found = reference.cached("office_agency_id", lambda: db.session.scalar(
+        select(Agency.id).where(Agency.is_office.is_(True))))
+    if found is None:
         raise Conflict(N_("Chưa khai báo Văn phòng UBND tỉnh trong danh mục cơ quan."))
-    return office
+    return found
 
 
-def _plan_task_for(binding: str | None) -> PlanTask | None:
-    """The task bound to ``binding`` in the plan in force (with none in force, the latest bound)."""
+def office_agency() -> Agency:
+    """The provincial office (Văn phòng UBND tỉnh)."""
+    return db.session.get(Agency, office_agency_id())
+
+
+def _plan_task_id_for(binding: str | None) -> int | None:
+    """The task bound to ``binding`` in the plan in force (with none in force, the latest
+    bound), kept per process until the reference data change."""
     if binding is None:
         return None
-    return db.session.scalar(
-        select(PlanTask).join(Plan, Plan.id == PlanTask.plan_id).where(PlanTask.binding == binding)
-        .order_by(Plan.in_force.desc(), PlanTask.id.desc()).limit(1))
+    return reference.cached(("plan_task_id", binding), lambda: db.session.scalar(
+        select(PlanTask.id).join(Plan, Plan.id == PlanTask.plan_id).where(PlanTask.binding == binding)
+        .order_by(Plan.in_force.desc(), PlanTask.id.desc()).limit(1)))
 
 
 def open_visit(case: Feedback) -> StageVisit | None:
@@ -126,9 +145,8 @@ def _enter_stage(case: Feedback, entered_at: datetime, outcome: str, restart: bo
     if new is None:
         return
     visit = StageVisit(feedback_id=case.id, stage=new.key, entered_at=entered_at,
-                       agency_id=case.agency_id if new.responsible == "agency" else office_agency().id)
-    task = _plan_task_for(new.plan_task)
-    visit.plan_task_id = task.id if task else None
+                       agency_id=case.agency_id if new.responsible == "agency" else office_agency_id())
+    visit.plan_task_id = _plan_task_id_for(new.plan_task)
     if new.deadline is not None:
         set_visit_clock(visit, new.deadline, case)  # pins the settings version in force
     db.session.add(visit)
@@ -157,7 +175,7 @@ def _write_outbox(case: Feedback, transition: Transition, event: AuditEvent, pay
                 if row.recipient_user_id is None:
                     continue
         elif recipient == "office":
-            row.recipient_agency_id = office_agency().id
+            row.recipient_agency_id = office_agency_id()
         db.session.add(row)
 
 
@@ -192,7 +210,8 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     except TransitionRefused as refused:
         raise from_refusal(refused.refusal) from None
     payload = _load(transition, data)
-    field = _field_by_code(payload.pop("field", None))
+    field_code = payload.pop("field", None)
+    field_id = _field_id_by_code(field_code) if field_code is not None else None
     received_at = payload.pop("received_at", None) or now
     if received_at > now:
         raise InvalidPayload({"received_at": [N_("Ngày tiếp nhận không được ở tương lai.")]})
@@ -204,7 +223,7 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     token = secrets.token_urlsafe(32)
     case = Feedback(
         code=_next_code(received_at), tracking_token_hash=hash_token(token), state=transition.target,
-        channel=channel, received_at=received_at, field=field, **payload,
+        channel=channel, received_at=received_at, field_id=field_id, **payload,
     )
     # The submitter's answer clock, kept on the case for lists and sweeps. Computed before the
     # case is added, so that reading the calendar cannot flush it early: a new case is version 1.

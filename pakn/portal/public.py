@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from typing import Any
+from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy import and_, case as sql_case, exists, extract, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -88,6 +90,28 @@ def _cached(key, compute):
     return _cache().get(key, compute, current_app.config.get("PORTAL_CACHE_SECONDS", 60))
 
 
+#: Rendered public pages kept per process (about 30 kB each).
+PAGE_CACHE_SIZE = 256
+
+
+def cached_page(render: Callable[[], str]) -> str:
+    """The HTML of a public page about published answers, rendered once per process while no
+    new publication happened (the same marker as the counts) and at most
+    ``PORTAL_CACHE_SECONDS``, for anonymous visitors with no message waiting to be shown.
+
+    What such a page holds depends only on the URL (path and query: filters, page, ``lang``)
+    and the language shown, which are the key; a signed-in staff member's page names them and
+    is always rendered. A text published or corrected sets ``published_at``, so it shows at the
+    next request in every process; renamed fields and agencies show within the time limit.
+    """
+    if current_user.is_authenticated or "_flashes" in session:
+        return render()
+    key = (request.endpoint, request.full_path, str(get_locale()))
+    cache = app_cache("publication_pages", scalar_marker(select(func.max(Feedback.published_at))),
+                      PAGE_CACHE_SIZE)
+    return cache.get(key, render, current_app.config.get("PORTAL_CACHE_SECONDS", 60))
+
+
 #: A text search counts its matches up to this many (and says "more than"): counting every
 #: answer that contains a common word took 0.6–2.2 s over 200,000 cases (bench/RESULTS.md).
 SEARCH_COUNT_LIMIT = 1000
@@ -100,6 +124,8 @@ def published_page(filters: Filters, page: int, size: int) -> tuple[list, int]:
     counted = query.limit(SEARCH_COUNT_LIMIT + 1) if filters.q.strip() else query
     total = _cached(("count", tuple(sorted(filters.args().items()))),
                     lambda: db.session.scalar(select(func.count()).select_from(counted.subquery())))
+    if (page - 1) * size >= total:
+        return [], total  # past the last page: no OFFSET scan over the whole list
     rows = db.session.execute(query.order_by(Feedback.published_at.desc(), Feedback.id.desc())
                               .limit(size).offset((page - 1) * size)).all()
     return rows, total

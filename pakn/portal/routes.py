@@ -20,7 +20,7 @@ from workflows.glossary import Kind, Subject
 from workflows.pakn import WORKFLOW
 from workflows.payloads import SubmissionSchema
 
-from .. import storage
+from .. import reference, storage
 from ..extensions import csrf, db
 from ..models import Feedback, Field
 from ..models.types import utcnow
@@ -77,9 +77,14 @@ def _message(text: str) -> str:
     return _(text)
 
 
+def _active_fields() -> list[tuple[str, str]]:
+    return [tuple(r) for r in db.session.execute(
+        select(Field.code, Field.name).where(Field.active.is_(True)).order_by(Field.name)).all()]
+
+
 def _field_choices() -> list[tuple[str, str]]:
-    rows = db.session.execute(select(Field.code, Field.name).where(Field.active.is_(True)).order_by(Field.name)).all()
-    return [("", _("Chưa rõ, hoặc lĩnh vực khác"))] + [(r.code, r.name) for r in rows]
+    """The form's field menu (the fields are kept per process until they change)."""
+    return [("", _("Chưa rõ, hoặc lĩnh vực khác"))] + reference.cached("active_fields", _active_fields)
 
 
 def _payload(form: SubmissionForm) -> dict:
@@ -137,9 +142,9 @@ def _render_form(form: SubmissionForm, errors: dict | None = None, similar=None,
                            max_total_size=megabytes(setting("UPLOAD_MAX_TOTAL_BYTES"))), status
 
 
-def _show_receipt(case: Feedback, token: str):
-    session["receipt"] = {"code": case.code, "token": token}
-    return redirect(url_for("portal.receipt", code=case.code), code=303)
+def _show_receipt(code: str, token: str):
+    session["receipt"] = {"code": code, "token": token}
+    return redirect(url_for("portal.receipt", code=code), code=303)
 
 
 @bp.route("/gop-y", methods=["GET", "POST"])
@@ -179,7 +184,7 @@ def submit():
     if previous is not None:
         row, case = previous
         if idempotency.same_body(row, digest):
-            return _show_receipt(case, idempotency.unseal(key, row.sealed_token))
+            return _show_receipt(case.code, idempotency.unseal(key, row.sealed_token))
         return render_template("portal/already_sent.html", code=case.code), 409
 
     valid = form.validate()
@@ -211,6 +216,7 @@ def submit():
             case, token = receive_feedback(payload, SubmitterActor())
             attachments.store_submission_files(case, files)
             idempotency.remember(key, case, token, digest)
+            code = case.code  # read before the commit expires the case: no reload to redirect
     except InvalidPayload as err:
         _add_errors(errors, err.fields)
         if files and "attachments" not in errors:
@@ -229,8 +235,8 @@ def submit():
         row, case = previous
         if not idempotency.same_body(row, digest):
             return render_template("portal/already_sent.html", code=case.code), 409
-        return _show_receipt(case, idempotency.unseal(key, row.sealed_token))
-    return _show_receipt(case, token)
+        return _show_receipt(case.code, idempotency.unseal(key, row.sealed_token))
+    return _show_receipt(code, token)
 
 
 @bp.route("/gop-y/bien-nhan/<code>")
@@ -368,6 +374,10 @@ def _filters() -> public.Filters:
 
 @bp.route("/tra-loi")
 def answers():
+    return public.cached_page(_render_answers)
+
+
+def _render_answers() -> str:
     filters = _filters()
     page_arg = request.args.get("page", "1")
     page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100000 else 1
@@ -390,10 +400,12 @@ def feed():
 
 @bp.route("/tra-loi/<code>")
 def answer(code: str):
-    row = public.published_one(_clean(code, 30))
-    if row is None:
-        abort(404)
-    return render_template("portal/answer.html", row=row)
+    def render() -> str:
+        row = public.published_one(_clean(code, 30))
+        if row is None:
+            abort(404)  # raised through the cache: nothing is kept
+        return render_template("portal/answer.html", row=row)
+    return public.cached_page(render)
 
 
 # -- open data ----------------------------------------------------------------------------------
