@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import JSONType, UTCDateTime, utcnow
@@ -31,6 +31,9 @@ class AuditEvent(db.Model):
     to_state: Mapped[str | None] = mapped_column(String(30))
     version: Mapped[int | None] = mapped_column(Integer)  # the case version after the change
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    #: Set instead of ``feedback_id`` when the case is new: one flush then writes both, in order.
+    feedback: Mapped["Feedback | None"] = relationship()  # noqa: F821
 
 
 @event.listens_for(AuditEvent, "before_update")

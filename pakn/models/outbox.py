@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import JSONType, UTCDateTime, utcnow
@@ -54,3 +54,7 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Unique key of rows that must exist once (e.g. a day's digest); None for ordinary rows.
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+    #: Set instead of the ids when the case and its event are new: one flush writes all three.
+    feedback: Mapped["Feedback | None"] = relationship()  # noqa: F821
+    audit_event: Mapped["AuditEvent | None"] = relationship()  # noqa: F821

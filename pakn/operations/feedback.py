@@ -144,7 +144,7 @@ def _enter_stage(case: Feedback, entered_at: datetime, outcome: str, restart: bo
         db.session.flush()  # at most one open visit per case (a unique partial index)
     if new is None:
         return
-    visit = StageVisit(feedback_id=case.id, stage=new.key, entered_at=entered_at,
+    visit = StageVisit(feedback=case, stage=new.key, entered_at=entered_at,
                        agency_id=case.agency_id if new.responsible == "agency" else office_agency_id())
     visit.plan_task_id = _plan_task_id_for(new.plan_task)
     if new.deadline is not None:
@@ -163,8 +163,7 @@ def _write_outbox(case: Feedback, transition: Transition, event: AuditEvent, pay
     personal data (the delivering job re-reads the case)."""
     for kind in transition.outbox:
         recipient = kind.split(".", 1)[0]
-        row = OutboxMessage(kind=kind, feedback_id=case.id, audit_event_id=event.id,
-                            recipient_kind=recipient, payload=payload)
+        row = OutboxMessage(kind=kind, feedback=case, audit_event=event, recipient_kind=recipient, payload=payload)
         if recipient == "agency":
             row.recipient_agency_id = case.agency_id or previous_agency_id
             if row.recipient_agency_id is None:
@@ -180,8 +179,9 @@ def _write_outbox(case: Feedback, transition: Transition, event: AuditEvent, pay
 
 
 def _audit(case: Feedback, action: str, actor, from_state: str | None, data: dict, at: datetime) -> AuditEvent:
-    event = AuditEvent(feedback_id=case.id, action=action, from_state=from_state, to_state=case.state,
-                       at=at, data=data, version=case.version, **_actor_fields(actor))
+    # A case not yet written is version 1 (the version column counts from 1 at its INSERT).
+    event = AuditEvent(feedback=case, action=action, from_state=from_state, to_state=case.state, at=at, data=data,
+                       version=case.version if case.id is not None else 1, **_actor_fields(actor))
     db.session.add(event)
     return event
 
@@ -230,13 +230,12 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     with db.session.no_autoflush:
         start_case_clock(case)  # answer_due_at, under the clock-settings version in force at receipt
     db.session.add(case)
-    _flush(case)
-    _enter_stage(case, received_at, trigger, restart=False, from_state=None)
-    event = _audit(case, trigger, actor, None, {"channel": channel, "code": case.code}, now)
-    _flush(case)
-    # The receipt must carry the tracking link, but only the token's hash is stored: the token
-    # travels sealed (encrypted) in the receipt's payload and is erased once sent (pakn.sealing).
-    _write_outbox(case, transition, event, {"trigger": trigger, "tracking_sealed": seal(token)}, None)
+    with db.session.no_autoflush:  # the case, its visit, event and outbox rows: one flush, in order
+        _enter_stage(case, received_at, trigger, restart=False, from_state=None)
+        event = _audit(case, trigger, actor, None, {"channel": channel, "code": case.code}, now)
+        # The receipt must carry the tracking link, but only the token's hash is stored: the token
+        # travels sealed (encrypted) in the receipt's payload and is erased once sent (pakn.sealing).
+        _write_outbox(case, transition, event, {"trigger": trigger, "tracking_sealed": seal(token)}, None)
     _flush(case)
     return case, token
 
@@ -498,8 +497,7 @@ def apply_transition(case: Feedback, trigger: str, actor, data: Payload | None =
     if transition.target is not None:
         _enter_stage(case, now, trigger, transition.restart_stage, from_state)
     event = _audit(case, trigger, actor, from_state, audit_data, now)
-    _flush(case)
     message = {k: v for k, v in audit_data.items() if isinstance(v, (str, int, type(None)))}
     _write_outbox(case, transition, event, {"trigger": trigger, **message}, previous_agency_id)
-    _flush(case)
+    _flush(case)  # the event and its outbox rows together (the relationship orders them)
     return case
