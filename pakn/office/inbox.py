@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, get_translations, gettext
 from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
@@ -381,17 +381,18 @@ def choices() -> dict[str, Any]:
     }
 
 
-_LABELS: dict[str, dict[str, Any]] = {}
+_LABELS: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
 def labels() -> dict[str, Any]:
     """The inbox's labels in the request's language (states, channels, urgencies, the filter
-    form's options), translated once per process and language: the catalogs are compiled files
-    read at start, and a page of 50 rows would otherwise translate some 300 strings each time."""
-    locale = str(get_locale())
-    found = _LABELS.get(locale)
-    if found is None:
-        found = _LABELS[locale] = {
+    form's options), translated once per catalog Flask-Babel loads (a new catalog object, e.g.
+    after its cache is cleared, translates them again): a page of 50 rows would otherwise
+    translate some 300 strings on every request."""
+    locale, catalog = str(get_locale()), get_translations()
+    held = _LABELS.get(locale)
+    if held is None or held[0] is not catalog:
+        held = _LABELS[locale] = (catalog, {
             "states": {key: gettext(state.label) for key, state in WORKFLOW.states.items()},
             "channels": {key: gettext(label) for key, label in Channel.choices()},
             "kinds": [(key, gettext(label)) for key, label in Kind.choices()],
@@ -401,8 +402,8 @@ def labels() -> dict[str, Any]:
             "subjects": [(key, gettext(label)) for key, label in Subject.choices()],
             "categories": [(key, gettext(label)) for key, label in ContentCategory.choices()],
             "select": gettext("Chọn %(code)s"),  # %(code)s filled per row
-        }
-    return found
+        })
+    return held[1]
 
 
 #: Case codes are PAKN-2026-000123: nothing in them is quoted in a URL path.
