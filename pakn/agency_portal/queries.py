@@ -25,6 +25,7 @@ from typing import Callable
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload, load_only
 
 from workflows.engine import N_
 from workflows.pakn import HANDLING
@@ -35,6 +36,11 @@ from ..models import Answer, Feedback, User
 from ..text import like_pattern
 
 PAGE_SIZE = 25
+#: What an inbox row shows (agency/inbox.html) and its cursor needs: the page leaves the texts
+#: (content, proposal, the folded search copies, kilobytes per case) in the database.
+ROW_COLUMNS = (Feedback.id, Feedback.code, Feedback.title, Feedback.state, Feedback.agency_id,
+               Feedback.assignee_id, Feedback.received_at, Feedback.answer_due_at, Feedback.info_requested_at,
+               Feedback.version)
 #: Largest export, rows (a CSV of one agency's cases; far above any agency's yearly volume).
 EXPORT_LIMIT = 10000
 
@@ -131,6 +137,7 @@ def page(user: User, view: View, text: str | None, after: str | None, now: datet
             query = query.where(or_(col < value, and_(col == value, Feedback.id < ident)))
         else:
             query = query.where(or_(col > value, and_(col == value, Feedback.id > ident)))
+    query = query.options(load_only(*ROW_COLUMNS), joinedload(Feedback.assignee))
     rows = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

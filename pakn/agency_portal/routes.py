@@ -36,7 +36,7 @@ from ..web.filters import localdate
 from . import bp
 from .documents import submit_with_document, visible_documents
 from .forms import FORMS, ActionForm, DraftForm, SubmitForm
-from .progress import progress_status
+from .progress import progress_status, progress_statuses
 from .queries import DEFAULT_VIEW, VIEWS, BadCursor, agency_officers, counts, export_rows, page
 from .stats import dashboard_stats
 from .timeline import agency_timeline
@@ -88,16 +88,6 @@ def _view_and_query():
     return view, clean_input(request.args.get("q"), 200)
 
 
-def _last_updates(cases: list[Feedback]) -> dict[int, datetime]:
-    ids = [c.id for c in cases]
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(AuditEvent.feedback_id, func.max(AuditEvent.at))
-        .where(AuditEvent.feedback_id.in_(ids), AuditEvent.action == "post_progress")
-        .group_by(AuditEvent.feedback_id)).all())
-
-
 @bp.get("/")
 def inbox():
     """The agency's cases in one view, searchable, a page at a time, with every view's count."""
@@ -107,7 +97,7 @@ def inbox():
         rows, next_cursor = page(current_user, view, text, request.args.get("after"), now)
     except BadCursor:
         abort(400)
-    statuses = {c.id: progress_status(c, now) for c in rows}
+    statuses = progress_statuses(rows, now)
     return render_template("agency/inbox.html", view=view, q=text, rows=rows, next_cursor=next_cursor,
                            counts=counts(current_user, text, now), statuses=statuses, now=now,
                            after=request.args.get("after"))

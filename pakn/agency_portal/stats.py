@@ -25,7 +25,7 @@ from workflows.pakn import HANDLING, WORKFLOW
 from ..access import visible_cases
 from ..extensions import db
 from ..models import Feedback, StageVisit, User
-from .progress import progress_status
+from .progress import progress_statuses
 from .queries import agency_officers
 
 
@@ -66,6 +66,8 @@ def dashboard_stats(user: User, now: datetime) -> Stats:
     open_cases = list(db.session.scalars(visible_cases(user).where(Feedback.state.in_(HANDLING))))
     rows: dict[int | None, Row] = {u.id: Row(u) for u in agency_officers(user.agency_id)}
     total = Row(None)
+    statuses = progress_statuses([c for c in open_cases if c.answer_due_at is not None and c.answer_due_at < now],
+                                 now)
     by_state: dict[str, int] = defaultdict(int)
 
     def row_for(assignee_id):
@@ -78,7 +80,7 @@ def dashboard_stats(user: User, now: datetime) -> Stats:
         due = case.answer_due_at
         flags = {"open": 1, "due_soon": int(due is not None and now <= due < horizon),
                  "overdue": int(due is not None and due < now)}
-        status = progress_status(case, now) if flags["overdue"] else None
+        status = statuses.get(case.id) if flags["overdue"] else None
         flags["progress_due"] = int(bool(status and status.required))
         for target in (row_for(case.assignee_id), total):
             for key, value in flags.items():

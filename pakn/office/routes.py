@@ -27,8 +27,8 @@ from . import bp
 from .actions import Outcome, assign, fire, stale_message
 from .forms import ANSWER_STATUS_LABELS, LABELS, build_fields, defaults_for, form_values, payload_from_form
 from .inbox import (
-    URGENCY_LABELS, FILTER_KEYS, choices, inbox_page, next_case as find_next_case, office_clerks, parse_filter,
-    urgency,
+    URGENCY_LABELS, FILTER_KEYS, case_links, choices, inbox_page, labels as inbox_labels,
+    next_case as find_next_case, office_clerks, parse_filter, urgency,
 )
 from .redaction import find_personal_data, proposal
 from .suggestions import suggest
@@ -67,10 +67,9 @@ def inbox():
     page = inbox_page(current_user, f, now)
     saved = db.session.scalars(select(SavedFilter).where(SavedFilter.user_id == current_user.id)
                                .order_by(SavedFilter.name)).all()
-    return render_template("office/inbox.html", f=f, page=page, now=now, urgency=urgency,
-                           urgency_labels=URGENCY_LABELS, saved=saved, list_qs=f.query_string(),
-                           workflow=WORKFLOW, subjects=Subject.choices(), categories=ContentCategory.choices(),
-                           **choices())
+    list_qs = f.query_string()
+    return render_template("office/inbox.html", f=f, page=page, now=now, labels=inbox_labels(), saved=saved,
+                           list_qs=list_qs, case_link=case_links(list_qs), workflow=WORKFLOW, **choices())
 
 
 @bp.post("/filters")

@@ -52,14 +52,27 @@ def escape_template_translations(app: Flask) -> None:
     select): stored XSS. No msgid or translation holds markup, so the translation is escaped
     before Jinja marks it safe; ``%(name)s`` parameters are escaped by Markup as before.
     """
-    from flask_babel import get_translations
+    from flask import g, has_app_context
+    from flask_babel import get_locale, get_translations
     from jinja2 import pass_eval_context
     from markupsafe import escape
+
+    def translations():
+        # Flask-Babel looks the catalog up anew on every call (30 µs; a staff page calls ``_()``
+        # 70 times and more). Kept for the request while its locale is the same object: a
+        # ``flask_babel.refresh()`` makes a new one.
+        if not has_app_context():
+            return get_translations()
+        locale = get_locale()
+        held = g.get("_pakn_translations")
+        if held is None or held[0] is not locale:
+            held = g._pakn_translations = (locale, get_translations())
+        return held[1]
 
     def escaped(translate):
         @pass_eval_context
         def call(eval_ctx, *args):
-            text = translate(get_translations(), *args)
+            text = translate(translations(), *args)
             return escape(text) if eval_ctx.autoescape else text  # plain-text e-mails stay plain
         return call
 
