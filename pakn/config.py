@@ -160,7 +160,7 @@ class Config:
         self.PORTAL_PAGE_SIZE = _env_int("PAKN_PORTAL_PAGE_SIZE", 20)
         #: Longest life (s) of the answer list's cached counts and filter menus; any publication
         #: renews them at once (pakn.portal.public.PublicationCache). 0 turns the cache off.
-        self.PORTAL_CACHE_SECONDS = _env_int("PAKN_PORTAL_CACHE_SECONDS", 60)
+        self.PORTAL_CACHE_SECONDS = _env_int("PAKN_PORTAL_CACHE_SECONDS", 3600)
         #: Longest life (s) of the staff lists' cached counts per state or view; any change of a
         #: case renews them at once (pakn.office.inbox.changes_cache). 0 turns the cache off.
         self.COUNT_CACHE_SECONDS = _env_int("PAKN_COUNT_CACHE_SECONDS", 30)

@@ -123,3 +123,13 @@ def test_kept_public_pages_follow_the_language_and_never_serve_staff(app, client
     page = staff.get("/tra-loi").get_data(as_text=True)
     assert "Cán bộ clerk" in page  # the signed-in page names its user …
     assert "Cán bộ clerk" not in client.get("/tra-loi").get_data(as_text=True)  # … and is never kept for others
+
+
+def test_an_agency_renamed_elsewhere_shows_at_once_on_the_kept_public_pages(app, client, world, make_case):
+    code, _ = make_case("notified")
+    publish(app, code, "Cấp phép xây dựng nhà ở riêng lẻ", "Thời hạn cấp phép xây dựng.",
+            "Sở Xây dựng trả lời: tối đa 15 ngày.", lambda: world.user("clerk"))
+    assert "Sở Xây dựng" in client.get(f"/tra-loi/{code}").get_data(as_text=True)
+    _elsewhere(app, "UPDATE agency SET name = :name WHERE code = 'SXD'", name="Sở Xây dựng và Quy hoạch")
+    assert "Sở Xây dựng và Quy hoạch" in client.get(f"/tra-loi/{code}").get_data(as_text=True)
+    assert "Sở Xây dựng và Quy hoạch" in client.get("/tra-loi").get_data(as_text=True)  # the agency menu

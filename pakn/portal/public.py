@@ -19,7 +19,8 @@ from sqlalchemy.orm import aliased
 from workflows.calendar import TZ
 from workflows.engine import N_
 
-from ..caching import app_cache, scalar_marker
+from .. import reference
+from ..caching import app_cache
 from ..extensions import db
 from ..models import Agency, Answer, AuditEvent, Feedback, Field
 from ..text import fold, like_pattern
@@ -79,15 +80,21 @@ class Filters:
                                   ("year", self.year), ("kind", self.kind)) if v}
 
 
+def _publication_marker():
+    """What a public page about published answers depends on, in one statement: the newest
+    publication instant (a publication or a correction sets it) and the reference token
+    (a field or an agency renamed, agencies merged: pakn.reference)."""
+    return tuple(db.session.execute(select(func.max(Feedback.published_at), reference.TOKEN)).one())
+
+
 def _cache():
-    """Counts and filter menus of the answer list: they change only when something is
-    published, so an entry lives while the newest publication instant (one index probe) is
-    unchanged, and at most ``PORTAL_CACHE_SECONDS`` (for edits of published texts)."""
-    return app_cache("publications", scalar_marker(select(func.max(Feedback.published_at))))
+    """Counts and filter menus of the answer list: an entry lives while the marker above is
+    unchanged, and at most ``PORTAL_CACHE_SECONDS`` (a safety net, an hour by default)."""
+    return app_cache("publications", _publication_marker)
 
 
 def _cached(key, compute):
-    return _cache().get(key, compute, current_app.config.get("PORTAL_CACHE_SECONDS", 60))
+    return _cache().get(key, compute, current_app.config.get("PORTAL_CACHE_SECONDS", 3600))
 
 
 #: Rendered public pages kept per process (about 30 kB each).
@@ -95,21 +102,19 @@ PAGE_CACHE_SIZE = 256
 
 
 def cached_page(render: Callable[[], str]) -> str:
-    """The HTML of a public page about published answers, rendered once per process while no
-    new publication happened (the same marker as the counts) and at most
-    ``PORTAL_CACHE_SECONDS``, for anonymous visitors with no message waiting to be shown.
+    """The HTML of a public page about published answers, rendered once per process while the
+    marker above is unchanged (and at most ``PORTAL_CACHE_SECONDS``), for anonymous visitors
+    with no message waiting to be shown.
 
-    What such a page holds depends only on the URL (path and query: filters, page, ``lang``)
-    and the language shown, which are the key; a signed-in staff member's page names them and
-    is always rendered. A text published or corrected sets ``published_at``, so it shows at the
-    next request in every process; renamed fields and agencies show within the time limit.
+    What such a page holds depends only on the URL (path and query: filters, page, ``lang``),
+    the language shown, which are the key, and the data the marker follows; a signed-in staff
+    member's page names them and is always rendered.
     """
     if current_user.is_authenticated or "_flashes" in session:
         return render()
     key = (request.endpoint, request.full_path, str(get_locale()))
-    cache = app_cache("publication_pages", scalar_marker(select(func.max(Feedback.published_at))),
-                      PAGE_CACHE_SIZE)
-    return cache.get(key, render, current_app.config.get("PORTAL_CACHE_SECONDS", 60))
+    cache = app_cache("publication_pages", _publication_marker, PAGE_CACHE_SIZE)
+    return cache.get(key, render, current_app.config.get("PORTAL_CACHE_SECONDS", 3600))
 
 
 #: A text search counts its matches up to this many (and says "more than"): counting every
