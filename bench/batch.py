@@ -3,7 +3,7 @@
     PAKN_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_suite \
         .venv/bin/python bench/batch.py report-year [--year 2025]
         .venv/bin/python bench/batch.py report-quarter [--year 2025] [--period Q2]
-        .venv/bin/python bench/batch.py register-xlsx [--year 2025] [--quarter 2]
+        .venv/bin/python bench/batch.py register-xlsx [--year 2025] [--quarter 2]   (--quarter 0: the year)
 
 Read-only. Prints one line ``BATCH name=… seconds=… rss_mb=… …`` (bench/run reads it):
 
@@ -11,9 +11,10 @@ Read-only. Prints one line ``BATCH name=… seconds=… rss_mb=… …`` (bench/
   .compute`` for period ``Y``, every agency), the figure behind the report page and its
   XLSX/PDF;
 * ``report-quarter``: the same for one quarter;
-* ``register-xlsx``: the office register (sổ theo dõi) of one quarter built and written as
-  XLSX (``pakn.office.register.build_register`` + ``as_xlsx``), what ``/office/register.xlsx``
-  returns.
+* ``register-xlsx``: the office register (sổ theo dõi) of one quarter (or, with ``--quarter 0``,
+  the whole year) streamed from the database into an XLSX temporary file
+  (``pakn.office.register.write_xlsx`` into a ``SpooledTemporaryFile``), what
+  ``/office/register.xlsx`` sends.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def main() -> None:
     ap.add_argument("figure", choices=("report-year", "report-quarter", "register-xlsx"))
     ap.add_argument("--year", type=int, default=date.today().year - 1)
     ap.add_argument("--period", default="Q2")
-    ap.add_argument("--quarter", type=int, default=2)
+    ap.add_argument("--quarter", type=int, default=2, choices=range(5), help="1-4, or 0 for the whole year")
     a = ap.parse_args()
     url = os.environ.get("PAKN_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_suite")
 
@@ -61,14 +62,20 @@ def main() -> None:
             detail = (f"rows={sum(len(b.rows) for b in report.blocks)} agencies={len(report.blocks)} "
                       f"new={report.total['new']} answered={report.total['answered']}")
         else:
-            from pakn.office.register import as_xlsx, build_register
+            import tempfile
 
-            start = date(a.year, 3 * (a.quarter - 1) + 1, 1)
-            end = date(a.year + (a.quarter == 4), (3 * a.quarter) % 12 + 1, 1)
-            end = date.fromordinal(end.toordinal() - 1)
-            book = build_register(start, end, utcnow())
-            body = as_xlsx(book, app.config["PROVINCE_NAME"])
-            detail = f"rows={len(book.rows)} bytes={len(body)}"
+            from pakn.office.register import write_xlsx
+
+            if a.quarter == 0:
+                start, end = date(a.year, 1, 1), date(a.year, 12, 31)
+            else:
+                start = date(a.year, 3 * (a.quarter - 1) + 1, 1)
+                end = date(a.year + (a.quarter == 4), (3 * a.quarter) % 12 + 1, 1)
+                end = date.fromordinal(end.toordinal() - 1)
+            with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as out:  # what the view does
+                written = write_xlsx(out, start, end, utcnow(), app.config["PROVINCE_NAME"])
+                size = out.seek(0, 2)
+            detail = f"rows={written.rows} bytes={size} truncated={written.truncated}"
         elapsed = time.perf_counter() - started
     print(f"BATCH name={a.figure} seconds={elapsed:.3f} rss_mb={rss_mb():.0f} rss_before_mb={before:.0f} {detail}",
           flush=True)

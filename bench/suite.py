@@ -17,7 +17,7 @@
    warm-up and a measured run of ``--duration`` s at ``--conns`` connections; req/s, p50/p95/p99.
 5. **RSS**: RSS of every gunicorn worker (``/proc/<pid>/status`` VmRSS) before and after a run
    of 10,000 requests over a mix of our pages; the same for the floor.
-6. **Batch**: the provincial report of a year and of a quarter, the register XLSX of a quarter
+6. **Batch**: the provincial report of a year and of a quarter, the register XLSX of a quarter and of the year
    (``bench/batch.py``, one process each, peak RSS); the deadline sweep
    (``bench/sweep_bench.py``) and notifications vs raw RQ (``bench/notify_bench.py``), each in
    its own throw-away database (``<db>_sweep``, ``<db>_notify``: they wipe what they get).
@@ -430,14 +430,15 @@ def batch(a, log: Path) -> list[dict]:
     rows = []
     env = {**os.environ, "PAKN_BENCH_DATABASE_URL": a.database}
     year = a.report_year
-    for figure, target, extra in (("report-year", "< 5 s, memory bounded", []),
-                                  ("report-quarter", "(< 5 s)", ["--period", "Q2"]),
-                                  ("register-xlsx", "(memory bounded)", ["--quarter", "2"])):
-        print(f"  {figure} {year} …", flush=True)
+    for figure, label, target, extra in (("report-year", "report-year", "< 5 s, memory bounded", []),
+                                         ("report-quarter", "report-quarter", "(< 5 s)", ["--period", "Q2"]),
+                                         ("register-xlsx", "register-xlsx Q2", "(memory bounded)", ["--quarter", "2"]),
+                                         ("register-xlsx", "register-xlsx year", "(memory bounded)", ["--quarter", "0"])):
+        print(f"  {label} {year} …", flush=True)
         out = run_logged([sys.executable, str(HERE / "batch.py"), figure, "--year", str(year), *extra], log,
                          timeout=1800, env=env, cwd=ROOT)
         m = re.search(r"BATCH name=\S+ seconds=([\d.]+) rss_mb=(\d+) rss_before_mb=(\d+) (.*)", out)
-        rows.append({"name": f"{figure} {year}", "target": target,
+        rows.append({"name": f"{label} {year}", "target": target,
                      **({"seconds": float(m.group(1)), "rss_mb": int(m.group(2)), "rss_before_mb": int(m.group(3)),
                          "detail": m.group(4)} if m else {"error": out[-300:]})})
     return rows

@@ -533,6 +533,148 @@ def test_register_export_has_one_row_per_case_of_the_period(app, client, login, 
     assert by_code[codes[2]]["Người gửi (tên, tổ chức)"] == "Nguyễn Văn An"
 
 
+
+def bulk_cases(app, world, n: int) -> list[str]:
+    """Insert ``n`` cases received 40 minutes apart from 08:00 on 1 January 2025 (local time), in
+    one executemany each for cases, events and answers (the operations layer would take minutes):
+    every 10th case rejected, every 7th otherwise forwarded, every 11th notified, every 13th with a
+    submitted answer, the one before last merged into the first. Returns the codes in order."""
+    from sqlalchemy import insert
+
+    from pakn.models import Answer
+
+    first = datetime(2025, 1, 1, 1, 0, tzinfo=timezone.utc)
+    cases = []
+    for i in range(1, n + 1):
+        received = first + timedelta(minutes=40 * (i - 1))
+        state = "rejected" if i % 10 == 0 else "merged" if i == n - 1 else "received"
+        cases.append({
+            "code": f"PAKN-2025-{i:06d}", "tracking_token_hash": f"{i:064d}", "kind": "phan_anh",
+            "channel": "web", "title": f"Thủ tục số {i}", "content": "Nội dung phản ánh.",
+            "submitter_name": f"Người gửi {i}", "submitter_address": "Phường 1", "submitter_phone": "0900000000",
+            "received_at": received, "state": state, "answer_due_at": received + timedelta(days=20),
+            "reject_reason_code": "complaint" if state == "rejected" else None, "version": 1,
+            "search_text": "", "duplicate_of_id": None})
+    with app.app_context(), transaction():
+        db.session.execute(insert(Feedback.__table__), cases[:1])
+        ids = [db.session.scalar(select(Feedback.id).where(Feedback.code == cases[0]["code"]))]
+        cases[n - 2]["duplicate_of_id"] = ids[0]
+        db.session.execute(insert(Feedback.__table__), cases[1:])
+        ids = list(db.session.scalars(select(Feedback.id).where(Feedback.code.like("PAKN-2025-%"))
+                                      .order_by(Feedback.code)))
+        events, answers = [], []
+        for i, (case_id, case) in enumerate(zip(ids, cases), 1):
+            action = "reject" if case["state"] == "rejected" else "forward" if i % 7 == 0 else None
+            for name, at in ((action, timedelta(hours=1)), ("notify" if i % 11 == 0 else None, timedelta(days=2))):
+                if name:
+                    events.append({"feedback_id": case_id, "at": case["received_at"] + at, "action": name,
+                                   "actor_role": "office_clerk", "actor_label": "Cán bộ clerk", "data": {}})
+            if i % 13 == 0:
+                answers.append({"feedback_id": case_id, "revision": 1, "agency_id": world.agency_a,
+                                "status": "submitted", "summary": "Tóm tắt", "findings": "Kết quả",
+                                "outcome": "keep", "body": "Trả lời", "document_number": f"{i}/SXD-QLXD"})
+        db.session.execute(insert(AuditEvent.__table__), events)
+        db.session.execute(insert(Answer.__table__), answers)
+    return [c["code"] for c in cases]
+
+
+def test_register_export_of_a_quarter_streams_every_row_in_few_statements(app, client, login, world,
+                                                                         monkeypatch):
+    """3,000 cases (three reading batches): the download has all of them, in order, each with its
+    own events and answer; the statements do not grow with the rows; the page shows 2,000."""
+    from openpyxl import load_workbook
+    from sqlalchemy import event
+
+    from pakn.office import routes_more
+
+    codes = bulk_cases(app, world, 3000)
+    monkeypatch.setattr(routes_more, "XLSX_SPOOL_BYTES", 64 * 1024)  # this one is sent from disk
+    login("clerk")
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/office/register.xlsx?from=2025-01-01&to=2025-03-31")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    body = response.data
+    assert response.headers["Content-Disposition"] == 'attachment; filename="so-theo-doi-pakn_2025-01-01_2025-03-31.xlsx"'
+    assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers["Cache-Control"] == "no-store" and int(response.headers["Content-Length"]) == len(body)
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet["A1"].value == "SỔ THEO DÕI PHẢN ÁNH, KIẾN NGHỊ VỀ QUY ĐỊNH HÀNH CHÍNH" and sheet["A1"].font.b
+    assert "từ 01/01/2025 đến 31/03/2025" in sheet["A2"].value
+    header = [c.value for c in sheet[3]]
+    assert header[:2] == ["STT", "Mã PAKN"] and len(header) == 22 and sheet["B3"].font.b
+    assert sheet.freeze_panes == "C4" and sheet.column_dimensions["I"].width == 40
+    rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=4, values_only=True)]
+    assert [r["Mã PAKN"] for r in rows] == codes
+    assert [r["STT"] for r in rows] == list(range(1, 3001))
+    for i, row in enumerate(rows, 1):
+        received = datetime(2025, 1, 1, 8, 0) + timedelta(minutes=40 * (i - 1))  # local time
+        assert row["Ngày giờ tiếp nhận"] == received.strftime("%d/%m/%Y %H:%M"), i
+        assert row["Kết quả phân loại"] == ("Không tiếp nhận" if i % 10 == 0 else "Chuyển xử lý" if i % 7 == 0
+                                            else None), i
+        assert row["Ngày thông báo"] == ((received + timedelta(days=2)).strftime("%d/%m/%Y") if i % 11 == 0
+                                         else None), i
+        assert row["Số văn bản trả lời"] == (f"{i}/SXD-QLXD" if i % 13 == 0 else None), i
+        assert row["Hình thức xử lý"] == ("Giữ nguyên quy định, có giải thích" if i % 13 == 0 else None), i
+        assert row["Ghi chú"] == ("Khiếu nại" if i % 10 == 0 else "Trùng với PAKN-2025-000001" if i == 2999
+                                  else None), i
+        assert row["Người gửi (tên, tổ chức)"] == f"Người gửi {i}"
+    # The cases' rows, their events, answers, documents: a few statements per 1,000 cases.
+    assert len(statements) < 40, len(statements)
+
+    html = page(client, "/office/register?from=2025-01-01&to=2025-03-31")[1]
+    assert "2000 hồ sơ" in html and "Chỉ hiển thị 2.000 dòng đầu; tệp Excel có đủ." in html
+    assert "PAKN-2025-002000" in html and "PAKN-2025-002001" not in html
+
+
+def test_register_export_beyond_a_worksheet_says_the_period_had_more(app, client, login, world, monkeypatch):
+    from openpyxl import load_workbook
+
+    from pakn.office import register
+
+    codes = bulk_cases(app, world, 150)
+    monkeypatch.setattr(register, "SHEET_ROWS", 100)  # Excel's 1,048,572, scaled down
+    login("clerk")
+    response = client.get("/office/register.xlsx?from=2025-01-01&to=2025-03-31")
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=4, values_only=True))
+    assert [r[1] for r in rows[:-1]] == codes[:100]
+    assert rows[-1][1].startswith("Kỳ này có hơn 100 hồ sơ") and rows[-1][0] is None
+
+
+def test_a_failed_register_export_leaves_no_file_behind(app, client, login, world, monkeypatch, tmp_path):
+    """A database error half-way: a 500, and the rows already written (names, phones) are not
+    left in a temporary file."""
+    import tempfile
+
+    from pakn.office import register
+
+    bulk_cases(app, world, 150)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(register, "BATCH", 50)
+    real, seen = register.forwarding_documents, []
+
+    def failing(case_ids):
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        if len(seen) == 2:
+            raise RuntimeError("the database went away")
+        return real(case_ids)
+
+    monkeypatch.setattr(register, "forwarding_documents", failing)
+    login("clerk")
+    response = client.get("/office/register.xlsx?from=2025-01-01&to=2025-03-31")
+    assert response.status_code == 500
+    assert seen[1] and seen[1][0].startswith("openpyxl.")  # the first 50 rows were on disk
+    assert list(tmp_path.iterdir()) == []
+
 # -- deadline board --------------------------------------------------------------------------------
 def test_deadline_board_and_one_click_reminder(app, client, login, make_case):
     code = make_case("in_progress")[0]

@@ -48,10 +48,11 @@ def document_refs(case_ids: list[int]) -> dict[int, str]:
     """"Số, ngày" of the latest forwarding document of each case (for the register book)."""
     if not case_ids:
         return {}
-    rows = db.session.scalars(select(GeneratedDocument).where(
+    rows = db.session.execute(select(  # the three columns only: a document's content is large
+        GeneratedDocument.feedback_id, GeneratedDocument.reference, GeneratedDocument.issued_on).where(
         GeneratedDocument.feedback_id.in_(case_ids), GeneratedDocument.kind == "forwarding")
         .order_by(GeneratedDocument.issued_at, GeneratedDocument.id))
-    return {d.feedback_id: f"{d.reference} ngày {d.issued_on.strftime('%d/%m/%Y')}" for d in rows}
+    return {case_id: f"{reference} ngày {issued_on.strftime('%d/%m/%Y')}" for case_id, reference, issued_on in rows}
 
 
 def case_documents(case: Feedback) -> list[GeneratedDocument]:

@@ -2,10 +2,12 @@
 book, deadline board with reminders; and the template helpers of the console."""
 from __future__ import annotations
 
+import io
+import tempfile
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,7 +30,7 @@ from . import bp
 from .actions import error_message
 from .forms import build_fields, field_errors, form_values, payload_from_form
 from .inbox import URGENCY_LABELS, urgency
-from .register import COLUMNS, as_xlsx, build_register
+from .register import COLUMNS, PAGE_ROWS, XLSX_MIMETYPE, build_register, write_xlsx
 
 
 # -- template helpers ---------------------------------------------------------------------------
@@ -216,18 +218,33 @@ def _period() -> tuple[date, date, list[str]]:
 @bp.get("/register")
 def register():
     start, end, errors = _period()
-    book = build_register(start, end, utcnow(), limit=2000)
+    book = build_register(start, end, utcnow(), limit=PAGE_ROWS)
     return render_template("office/register.html", book=book, columns=COLUMNS, errors=errors)
+
+
+#: An export this small stays in memory; a larger one goes to an unnamed file on disk.
+XLSX_SPOOL_BYTES = 1024 * 1024
 
 
 @bp.get("/register.xlsx")
 def register_xlsx():
+    """The whole register of the period as XLSX, written to a temporary file and sent from it."""
     start, end, _ = _period()
-    book = build_register(start, end, utcnow())
-    body = as_xlsx(book, current_app.config["PROVINCE_NAME"])
+    out = tempfile.SpooledTemporaryFile(max_size=XLSX_SPOOL_BYTES)  # the response closes it
+    try:
+        write_xlsx(out, start, end, utcnow(), current_app.config["PROVINCE_NAME"])
+        size = out.seek(0, io.SEEK_END)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
     name = f"so-theo-doi-pakn_{start.isoformat()}_{end.isoformat()}.xlsx"
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response = send_file(out, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name,
+                         conditional=False, etag=False, max_age=None)
+    response.content_length = size
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- deadline board -----------------------------------------------------------------------------
