@@ -48,6 +48,8 @@ def main() -> None:
     p.add_argument("--only", default=None, help="only paths containing this")
     p.add_argument("--dump", default=None, help="write each page (CSRF tokens blanked) into this directory")
     p.add_argument("--extra", action="store_true", help="also a second page, English, and other filters")
+    p.add_argument("--counts", type=int, default=0, metavar="N",
+                   help="only time the counts of each path, uncached, N times (median, max)")
     a = p.parse_args()
 
     os.environ.setdefault("SECRET_KEY", SECRET)
@@ -78,6 +80,8 @@ def main() -> None:
             start_session(user)
             return app.session_interface.get_signing_serializer(app).dumps(dict(session))
 
+    if a.counts:
+        return time_counts(app, clerk, officer, a)
     cookies = {"office": cookie(clerk), "agency": cookie(officer)}
     client = app.test_client()
     paths = [("office", x) for x in OFFICE_PATHS] + [("agency", x) for x in AGENCY_PATHS]
@@ -145,6 +149,48 @@ def main() -> None:
                 conn.rollback()
             finally:
                 conn.close()
+
+
+def time_counts(app, clerk, officer, a) -> None:
+    """The counts each path shows, computed without the per-process cache ``a.counts`` times."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from werkzeug.datastructures import MultiDict
+
+    from pakn.agency_portal import queries
+    from pakn.extensions import db
+    from pakn.models.types import utcnow
+    from pakn.office.inbox import parse_filter, state_counts
+
+    paths = [("office", x) for x in OFFICE_PATHS] + [("agency", x) for x in AGENCY_PATHS]
+    if a.only:
+        paths = [(w, x) for w, x in paths if a.only in x]
+    print(f"{'path':<45} {'counts ms p50':>13} {'max':>7}")
+    seen = set()
+    for who, path in paths:
+        args = MultiDict([(k, v) for k, vs in parse_qs(urlsplit(path).query).items() for v in vs])
+        key = (who, args.get("q"), tuple(sorted(args.items(multi=True))) if who == "office" else None)
+        if key in seen:  # the agency's views share one set of counts per search text
+            continue
+        seen.add(key)
+        with app.test_request_context(path):
+            user = db.session.get(type(clerk), (clerk if who == "office" else officer).id)
+            times = []
+            kept = app.config.get("COUNT_CACHE_SECONDS", 30)
+            app.config["COUNT_CACHE_SECONDS"] = 0  # MarkedCache.get computes every time
+            try:
+                for _ in range(a.counts):
+                    now = utcnow()
+                    t = time.perf_counter()
+                    if who == "office":
+                        state_counts(user, parse_filter(args), now)
+                    else:
+                        queries.counts(user, args.get("q"), now)
+                    times.append((time.perf_counter() - t) * 1000)
+                    db.session.rollback()
+            finally:
+                app.config["COUNT_CACHE_SECONDS"] = kept
+        print(f"{path:<45} {statistics.median(times):13.1f} {max(times):7.1f}", flush=True)
 
 
 if __name__ == "__main__":

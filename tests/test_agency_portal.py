@@ -250,7 +250,7 @@ def test_a_pending_request_ends_when_the_case_leaves_the_agency(app, world, make
 
 def test_inbox_search_ignores_diacritics_and_pages_by_keyset(app, world, make_case):
     codes = [make_case("forwarded", title=f"Thủ tục cấp phép đất đai số {i}")[0] for i in range(27)]
-    other = make_case("forwarded", title="Chậm cấp giấy phép xây dựng")[0]
+    other = make_case("forwarded", title="Chậm giao đất ở, đèn đường")[0]
     lead = staff_client(app, "lead_a")
     html = lead.get("/agency/?view=new&q=dat dai").get_data(as_text=True)
     first = listed_codes(html)
@@ -261,6 +261,29 @@ def test_inbox_search_ignores_diacritics_and_pages_by_keyset(app, world, make_ca
     assert len(second) == 2 and set(first + second) == set(codes)
     assert lead.get("/agency/?view=new&after=garbage").status_code == 400
     assert lead.get("/agency/?view=nope").status_code == 404
+
+
+def test_inbox_counts_of_all_and_done_stop_at_their_limit(app, world, make_case, monkeypatch):
+    from pakn.office import inbox
+
+    monkeypatch.setattr(inbox, "SEARCH_COUNT_LIMIT", 2)
+    monkeypatch.setattr(inbox, "SETTLED_COUNT_LIMIT", 3)
+    for _ in range(2):
+        make_case("forwarded", title="Chậm giao đất ở, đèn đường")
+    make_case("answered", title="Chậm giao đất sản xuất")
+    make_case("answered", title="Cống thoát nước hỏng")
+    lead = staff_client(app, "lead_a")
+    html = lead.get("/agency/").get_data(as_text=True)
+    assert re.search(r'Đang xử lý <span class="count">2</span>', html)
+    assert re.search(r'Đã trả lời <span class="count">2</span>', html)
+    assert re.search(r'Tất cả <span class="count">hơn 3</span>', html)
+    html = lead.get("/agency/?q=giao+dat").get_data(as_text=True)
+    assert re.search(r'Mới chuyển đến <span class="count">2</span>', html)
+    assert re.search(r'Tất cả <span class="count">hơn 2</span>', html)
+    assert re.search(r'Đã trả lời <span class="count">1</span>', html)
+    html = lead.get("/agency/?q=den+duong").get_data(as_text=True)
+    assert re.search(r'Tất cả <span class="count">2</span>', html)
+    assert re.search(r'Đã trả lời <span class="count">0</span>', html)
 
 
 def test_export_is_csv_of_the_view_with_formulas_neutralised(app, world, make_case):

@@ -294,10 +294,37 @@ def test_inbox_due_filters_from_the_open_stage(app, client, login, make_case):
                                                                           StageVisit.finished_at.is_(None)))
         visit.due_at = datetime.now(timezone.utc) - timedelta(hours=1)
     login("clerk")
-    assert codes_in(page(client, "/office/?due=overdue")[1]) == [late]
+    html = page(client, "/office/?due=overdue")[1]
+    assert codes_in(html) == [late]
+    assert re.search(r"Đã tiếp nhận</a>: <span class=\"num\">1</span>", html)  # counted from the open visits
     html = page(client, "/office/?sort=due_asc")[1]
     assert codes_in(html) == [late, fresh]
     assert 'class="due overdue"' in html
+
+
+def test_inbox_counts_stop_at_their_limits_and_say_more_than(client, login, make_case, monkeypatch):
+    from pakn.office import inbox
+
+    monkeypatch.setattr(inbox, "SEARCH_COUNT_LIMIT", 2)
+    monkeypatch.setattr(inbox, "SETTLED_COUNT_LIMIT", 2)
+    rejected = [make_case("rejected", title="Chậm giao đất ở cho hộ gia đình")[0] for _ in range(3)]
+    forwarded = make_case("forwarded", title="Chậm giao đất xây nhà xưởng")[0]
+    make_case("forwarded", title="Đèn đường hỏng đã lâu")
+    login("clerk")
+    html = page(client, "/office/")[1]
+    # The cases in their stages are counted exactly; a settled state up to its limit.
+    assert re.search(r"Đã chuyển xử lý</a>: <span class=\"num\">2</span>", html)
+    assert re.search(r"Không tiếp nhận</a>: <span class=\"num\">hơn 2</span>", html)
+    assert "Hơn 4 hồ sơ" in html
+    html = page(client, "/office/?q=giao+dat")[1]
+    assert set(codes_in(html)) == {*rejected, forwarded}
+    assert "Hơn 2 hồ sơ" in html and "Hơn 2 kết quả; thêm từ khoá hoặc bộ lọc để thu hẹp." in html
+    assert 'class="counts"' not in html  # no figure per state from a partial count
+    html = page(client, "/office/?q=giao+dat&state=forwarded")[1]
+    assert codes_in(html) == [forwarded] and "1 hồ sơ" in html and "Hơn" not in html
+    assert re.search(r"Đã chuyển xử lý</a>: <span class=\"num\">1</span>", html)
+    html = page(client, "/office/?q=giao+dat&lang=en")[1]
+    assert "More than 2 cases" in html and "More than 2 results; add words or filters" in html
 
 
 def test_keyset_paging_walks_every_case_once(app, client, login, make_case, monkeypatch):

@@ -70,6 +70,10 @@ BEFORE_ANSWER = ("received", "needs_info", "returned", "forwarded", "in_progress
                  "draft_pending_approval", "answer_approved")
 CLASSIFIABLE = ("received", "returned")
 HANDLING = ("forwarded", "in_progress", "draft_pending_approval", "answer_approved")
+#: States with a stage: the case has an open stage visit and a clock (the work in hand, a few
+#: tens of thousands of cases however many years are kept). The others (published and the
+#: final states) only grow; a count over them reads hundreds of thousands of rows.
+STAGED_STATES = tuple(s.key for s in STATES if s.stage)
 
 
 # -- guards: whether an action applies to this actor and case ---------------------------

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import joinedload, load_only
 
 from workflows.engine import N_
@@ -86,12 +86,18 @@ VIEWS: dict[str, View] = {v.key: v for v in [
 DEFAULT_VIEW = "open"
 
 
-def filtered(user: User, view: View, text: str | None, now: datetime) -> Select:
-    """The user's visible cases in ``view``, matching ``text`` (diacritics-insensitive)."""
+def filtered(user: User, view: View, text: str | None, now: datetime, *, text_index: bool = True) -> Select:
+    """The user's visible cases in ``view``, matching ``text`` (diacritics-insensitive).
+
+    ``text_index=False`` tests the text on the agency's own rows instead of the province's
+    trigram index: for a common word that index's bitmap covers half the province before it
+    is intersected with the agency's few thousand cases ("giay phep": 0.6 s of a 0.9 s count
+    at 1,000,000 cases; reading the agency's rows until the count's limit: 14–86 ms)."""
     query = view.where(visible_cases(user), user, now)
     text = (text or "").strip()
     if text:
-        query = query.where(Feedback.search_text.like(like_pattern(text), escape="\\"))
+        searched = Feedback.search_text if text_index else Feedback.search_text + ""
+        query = query.where(searched.like(like_pattern(text), escape="\\"))
     return query
 
 
@@ -144,19 +150,48 @@ def page(user: User, view: View, text: str | None, after: str | None, now: datet
     return rows, encode_cursor(view, rows[-1]) if more and rows else None
 
 
-def counts(user: User, text: str | None, now: datetime) -> dict[str, int]:
+@dataclass
+class ViewCounts:
+    """How many cases each view holds; the views in ``more`` hold more than their figure
+    (the limit), shown as "more than"."""
+    counts: dict[str, int]
+    more: frozenset[str] = frozenset()
+
+
+def counts(user: User, text: str | None, now: datetime) -> ViewCounts:
     """How many cases each view holds (with the same search), in the user's scope only.
 
+    The views of the work in hand are counted exactly (an agency's cases being handled: a few
+    hundred). ``all`` and ``done`` grow with the years: they count up to
+    ``SETTLED_COUNT_LIMIT`` cases, or ``SEARCH_COUNT_LIMIT`` with a search (as the office
+    inbox), and ``done`` is ``all`` less ``open`` (every case is in exactly one of the two).
     Cached like the office inbox's counts (until a case changes, at most
     ``COUNT_CACHE_SECONDS``); the key holds the user ("mine") and the agency."""
-    def compute():
-        result = {}
-        for key, view in VIEWS.items():
-            query = filtered(user, view, text, now).with_only_columns(func.count(Feedback.id)).order_by(None)
-            result[key] = db.session.scalar(query) or 0
-        return result
+    from ..office.inbox import SEARCH_COUNT_LIMIT, SETTLED_COUNT_LIMIT, changes_cache
 
-    from ..office.inbox import changes_cache
+    limit = SEARCH_COUNT_LIMIT if (text or "").strip() else SETTLED_COUNT_LIMIT
+
+    def count(key: str, bounded: bool = False) -> int:
+        query = filtered(user, VIEWS[key], text, now, text_index=False).order_by(None)
+        if bounded:
+            return db.session.scalar(select(func.count()).select_from(
+                query.with_only_columns(literal(1)).limit(limit + 1).subquery())) or 0
+        return db.session.scalar(query.with_only_columns(func.count(Feedback.id))) or 0
+
+    def compute() -> ViewCounts:
+        result = {key: count(key) for key in VIEWS if key not in ("all", "done")}
+        more = set()
+        result["all"] = count("all", bounded=True)
+        if result["all"] <= limit:
+            result["done"] = result["all"] - result["open"]
+        else:
+            result["all"] = limit
+            more.add("all")
+            result["done"] = count("done", bounded=True)
+            if result["done"] > limit:
+                result["done"] = limit
+                more.add("done")
+        return ViewCounts(result, frozenset(more))
 
     return changes_cache().get(("agency-views", user.id, user.agency_id, (text or "").strip()), compute,
                                current_app.config.get("COUNT_CACHE_SECONDS", 30))

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, event, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, event, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.glossary import Channel, ContentCategory, Kind, RejectReason, Subject
-from workflows.pakn import AGENCY_STATES, WORKFLOW
+from workflows.pakn import AGENCY_STATES, STAGED_STATES, WORKFLOW
 
 from ..extensions import db
 from ..text import fold
@@ -62,6 +62,12 @@ class Feedback(db.Model):
         Index("ix_feedback_received_id", "received_at", "id"),
         Index("ix_feedback_agency_received", "agency_id", "received_at", "id"),
         # PostgreSQL only (migration i11a): every column the periodic report reads, index-only.
+        # The inbox's counts (migration i13a): the cases in their stages, with the columns the
+        # inbox filters on (PostgreSQL INCLUDE), and a field's cases by state.
+        Index("ix_feedback_open_cases", "state", "id", sqlite_where=text(_in("state", STAGED_STATES)),
+              postgresql_where=text(_in("state", STAGED_STATES)),
+              postgresql_include=["agency_id", "field_id", "channel", "kind", "received_at"]),
+        Index("ix_feedback_field_state", "field_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +77,7 @@ class Feedback(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str | None] = mapped_column(String(20))
     content_category: Mapped[str | None] = mapped_column(String(2))
-    field_id: Mapped[int | None] = mapped_column(ForeignKey("field.id"), index=True)
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("field.id"))
     title: Mapped[str] = mapped_column(String(250))
     content: Mapped[str] = mapped_column(Text)
     proposal: Mapped[str | None] = mapped_column(Text)

@@ -20,8 +20,9 @@ class StageVisit(db.Model):
 
     __tablename__ = "stage_visit"
     __table_args__ = (
-        # The open visits, by due date: what sweeps and overdue lists read.
-        Index("ix_stage_visit_open_due", "due_at",
+        # The open visits, by due date: what sweeps and overdue lists read; with the case and
+        # the due day, the inbox's due filters count them index-only (migration i13a).
+        Index("ix_stage_visit_open_due", "due_at", "feedback_id", "due_date",
               sqlite_where=text("finished_at IS NULL"), postgresql_where=text("finished_at IS NULL")),
         # At most one open visit per case.
         Index("uq_stage_visit_one_open", "feedback_id", unique=True,
