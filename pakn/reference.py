@@ -23,16 +23,16 @@ import threading
 from typing import Any, Callable, Hashable
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import column, inspect, select, table, text
+from sqlalchemy import column, inspect, select, table
 
 from .extensions import db
 
 #: The tables whose changes give the token a new value (the triggers of migration i12a).
 TABLES = ("field", "province_setting", "calendar_overlay", "clock_setting", "agency", "plan", "plan_task")
 
-_TOKEN = text("SELECT token FROM reference_version WHERE id = 1")
-#: The token as a scalar subquery, to read it in the same statement as another marker.
+#: The token as a scalar subquery: read alone, or in the same statement as another marker.
 TOKEN = select(column("token")).select_from(table("reference_version")).where(column("id") == 1).scalar_subquery()
+_TOKEN = select(TOKEN)
 _ENVIRON_KEY = "pakn.reference_token"
 _UNREAD = object()
 
