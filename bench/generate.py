@@ -166,6 +166,12 @@ def reset_schema(url: str) -> None:
     from pakn import create_app
     from pakn.config import database_url
 
+    import psycopg
+
+    base, _, name = url.replace("postgresql+psycopg://", "postgresql://", 1).rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:  # run alone on a new machine
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
     engine = create_engine(database_url(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

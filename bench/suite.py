@@ -331,6 +331,8 @@ def http(a, ours: str, floor: str, gpid: int, fpid: int, prep: dict, log: Path) 
     rows = []
 
     def pair(name, target, env, floor_env, cookie=None):
+        if a.scenarios and not re.search(a.scenarios, name):
+            return
         print(f"  {name} …", flush=True)
         f = measure(floor, floor_env, a, log) if floor_env else None
         env = {**env, **({"COOKIE": cookie} if cookie else {})}
@@ -359,7 +361,8 @@ def http(a, ours: str, floor: str, gpid: int, fpid: int, prep: dict, log: Path) 
     pair("citizen submission POST /gop-y", "≥ 0.5× floor POST; p99 < 100 ms",
          {"MODE": "submit", "VU_FILE": str(prep["vu_file"])}, floor_post)
     created = count_cases(a) - before
-    rows[-1]["note"] = f"{created:,} cases created by the load (warm-up included)"
+    if rows:
+        rows[-1]["note"] = f"{created:,} cases created by the load (warm-up included)"
     pair("tracking page /tra-cuu/<code>", "(vs floor GET one row)", paths(prep["track"]), floor_code,
          prep["citizen_cookie"])
     pair("public answer list /tra-loi", "≥ 0.5× floor list", paths(prep["answers"]), floor_list)
@@ -375,7 +378,9 @@ def http(a, ours: str, floor: str, gpid: int, fpid: int, prep: dict, log: Path) 
         status = urllib.request.urlopen(ours + "/open311/v2/requests.json", timeout=30).status
     except urllib.error.HTTPError as err:
         status = err.code
-    if status == 200:
+    if a.scenarios and not re.search(a.scenarios, "Open311 GET /open311/v2/requests.json"):
+        pass
+    elif status == 200:
         pair("Open311 GET /open311/v2/requests.json", "(vs floor list)", paths(prep["open311"]), floor_list)
     else:
         msg = f"SKIP Open311: GET /open311/v2/requests.json answered {status} on this build (route absent)"
@@ -593,6 +598,8 @@ def main() -> None:
     ap.add_argument("--floor-dir", default=str(ROOT.parent / "shared" / "bench"))
     ap.add_argument("--only", default="http,rss,batch,sweep,notify")
     ap.add_argument("--regenerate", action="store_true")
+    ap.add_argument("--scenarios", default="", help="only the HTTP scenarios whose name matches this regular "
+                    "expression, e.g. 'submission|office inbox' (default: all)")
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--conns", type=int, default=8)
