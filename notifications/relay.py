@@ -21,12 +21,12 @@ from sqlalchemy import and_, event, or_, select
 
 from pakn.extensions import db
 from pakn.models import OutboxMessage
+from pakn.models.outbox import NEW_OUTBOX_IDS as _KEY
 from pakn.models.types import utcnow
 
 from . import jobs
 
 log = logging.getLogger("pakn.notifications")
-_KEY = "pakn_new_outbox_ids"
 _installed = False
 
 

@@ -166,13 +166,13 @@ def test_api_submission_in_flight_gets_a_503_and_leaves_nothing(pg_app, cluster,
 @pytest.mark.parametrize("mode", MODES)
 def test_form_submission_with_a_file_in_flight_gets_a_503_page_and_no_orphan_file(pg_app, cluster, monkeypatch,
                                                                                   mode):
-    from pakn.portal import idempotency
+    from pakn.portal import attachments
 
     client = pg_app.test_client()
     assert submit_form(client).status_code == 303
     before, stored = counts(pg_app), files(pg_app)
-    # The file is written and its row flushed; the server goes before the form key is recorded.
-    calls = _restart_inside(monkeypatch, idempotency, "remember", cluster, mode, after=False)
+    # The case is written, the file stored and its row flushed; the server goes before the commit.
+    calls = _restart_inside(monkeypatch, attachments, "store_submission_files", cluster, mode, after=True)
     response = submit_form(client, attachments=[(io.BytesIO(simple_pdf()), "đơn kiến nghị.pdf")])
     assert calls == [mode]
     html = response.get_data(as_text=True)

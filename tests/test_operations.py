@@ -16,6 +16,7 @@ from pakn.operations import (
     receive_feedback, transaction,
 )
 from pakn.scenarios import SUBMISSION, forward_to
+from pakn.text import fold
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -197,6 +198,46 @@ def test_codes_are_sequential_per_local_year(ctx, world):
     assert (first.code, second.code, third.code) == ("PAKN-2025-000001", "PAKN-2026-000001", "PAKN-2026-000002")
 
 
+def test_a_new_case_reads_back_whole_from_the_database(ctx, world):
+    """Everything the intake writes, as a fresh session reads it (not the objects it attached)."""
+    extra = {"proposal": "Đề nghị bỏ yêu cầu bản sao   chứng thực.", "submitter_organisation": "HTX Đồng Tâm"}
+    with transaction():
+        case, token = receive_feedback({**SUBMISSION, **extra}, SubmitterActor())
+    case_id, code = case.id, case.code
+    db.session.expunge_all()
+    stored = db.session.get(Feedback, case_id)
+    assert stored.code == code and stored.version == 1 and stored.state == "received"
+    assert stored.proposal == extra["proposal"] and stored.withdrawn_at is None
+    assert stored.search_text == fold(code, stored.title, stored.content, stored.proposal, stored.submitter_name,
+                                      stored.submitter_organisation, stored.external_ref)
+    assert "htx dong tam" in stored.search_text and "ban sao chung thuc" in stored.search_text
+    [visit] = stored.stage_visits
+    assert (visit.stage, visit.agency_id, visit.finished_at) == ("classify", world.office, None)
+    assert visit.due_at is not None and visit.remind_at is not None and visit.explanation
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.feedback_id == case_id)).all()
+    assert (event.action, event.to_state, event.version) == ("receive", "received", 1)
+    assert event.data == {"channel": "web", "code": code}
+    [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.feedback_id == case_id)).all()
+    assert (row.kind, row.status, row.audit_event_id, row.attempts) == ("submitter.receipt", "pending", event.id, 0)
+    assert token not in str(row.payload)  # only sealed
+    # The case stays usable in the session that wrote it, and later changes are versioned.
+    with transaction():
+        apply_transition(stored, "forward", world.user("clerk"), forward_to("SXD", "xay_dung"))
+    assert stored.version == 2
+
+
+def test_codes_go_past_six_digits(ctx, world):
+    with transaction():
+        intake(world, local(2026, 3, 2, 9, 0))
+        db.session.execute(text("UPDATE feedback_counter SET last_value = 999998 WHERE year = 2026"))
+    with transaction():
+        a = intake(world, local(2026, 3, 2, 10, 0))
+        b = intake(world, local(2026, 3, 2, 11, 0))
+    assert (a.code, b.code) == ("PAKN-2026-999999", "PAKN-2026-1000000")
+    db.session.expunge_all()
+    assert db.session.get(Feedback, b.id).search_text.startswith("pakn-2026-1000000 ")
+
+
 # -- refusals ---------------------------------------------------------------------------
 def test_payload_errors_name_the_fields(ctx, world):
     with pytest.raises(InvalidPayload) as err, transaction():
@@ -251,7 +292,8 @@ def test_a_failure_mid_operation_leaves_no_partial_rows(ctx, world, make_case, m
 
 
 def test_a_failed_submission_leaves_no_case_and_no_used_code(ctx, world, monkeypatch):
-    monkeypatch.setattr("pakn.operations.feedback._write_outbox",
+    # Fails once the rows are written (the year's counter taken): the rollback undoes them all.
+    monkeypatch.setattr("pakn.operations.intake._attach",
                         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError), transaction():
         receive_feedback(SUBMISSION, SubmitterActor())

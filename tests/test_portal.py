@@ -212,13 +212,16 @@ def test_a_file_over_the_per_file_limit_is_refused(app, client, world):
 
 
 def test_a_failure_after_the_files_are_written_leaves_no_stray_file(app, client, world, monkeypatch):
-    from pakn.portal import idempotency
+    from pakn.portal import attachments
+
+    store = attachments.store_submission_files
 
     def broken(*args, **kwargs):
+        store(*args, **kwargs)  # the files are on disk, then the transaction fails
         raise RuntimeError("database went away")
 
     before = uploaded_files(app)
-    monkeypatch.setattr(idempotency, "remember", broken)
+    monkeypatch.setattr(attachments, "store_submission_files", broken)
     response = post_form(client, attachments=[(io.BytesIO(simple_pdf()), "don.pdf")])
     assert response.status_code == 500
     assert count_cases(app) == 0 and uploaded_files(app) == before

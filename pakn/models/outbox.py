@@ -12,6 +12,9 @@ from .types import JSONType, UTCDateTime, utcnow
 #: pending → sending (claimed by a job) → sent; failed = retried at ``available_at``; dead = given up.
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
 RECIPIENT_KINDS = ("submitter", "agency", "office", "user")
+#: ``Session.info`` key: ids of the outbox rows this transaction inserted, relayed after its commit
+#: (filled from each flush by notifications.relay, and by writes made without the ORM's flush).
+NEW_OUTBOX_IDS = "pakn_new_outbox_ids"
 
 
 class OutboxMessage(db.Model):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, datetime, time, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.calendar import TZ, to_local_date
@@ -26,7 +25,7 @@ from workflows.pakn import HANDLING, WORKFLOW
 from .. import reference
 from ..extensions import db
 from ..models import (
-    Agency, Answer, AuditEvent, Feedback, FeedbackCounter, Field, OutboxMessage, Plan, PlanTask, StageVisit,
+    Agency, Answer, AuditEvent, Feedback, Field, OutboxMessage, Plan, PlanTask, StageVisit,
     User,
 )
 from ..models.types import utcnow
@@ -34,6 +33,7 @@ from ..richtext import RICH_TEXT_FIELDS, clean_html, plain_text
 from ..sealing import seal
 from .clock import pause_clock, result_entry_check, resume_clock, set_visit_clock, start_case_clock
 from .errors import Conflict, InvalidPayload, StaleVersion, from_refusal
+from .intake import write_new_case
 
 Payload = Mapping[str, Any]
 
@@ -59,26 +59,6 @@ def _load(transition: Transition, data: Payload | None) -> dict:
         return transition.schema().load(dict(data or {}))
     except ValidationError as err:
         raise InvalidPayload(err.normalized_messages()) from None
-
-
-def _next_code(received_at: datetime) -> str:
-    """The next readable code of the (local) year: PAKN-2026-000123.
-
-    A single UPDATE … RETURNING takes the row lock, so concurrent submissions queue for a
-    moment instead of colliding; the first code of a year inserts the row in a savepoint.
-    """
-    year = to_local_date(received_at).year
-    bump = (update(FeedbackCounter).where(FeedbackCounter.year == year)
-            .values(last_value=FeedbackCounter.last_value + 1).returning(FeedbackCounter.last_value))
-    value = db.session.execute(bump).scalar()
-    if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(FeedbackCounter).values(year=year, last_value=1))
-            value = 1
-        except IntegrityError:  # another transaction created the year's row first
-            value = db.session.execute(bump).scalar_one()
-    return f"PAKN-{year}-{value:06d}"
 
 
 def _active_field_ids() -> dict[str, int]:
@@ -144,12 +124,19 @@ def _enter_stage(case: Feedback, entered_at: datetime, outcome: str, restart: bo
         db.session.flush()  # at most one open visit per case (a unique partial index)
     if new is None:
         return
-    visit = StageVisit(feedback=case, stage=new.key, entered_at=entered_at,
-                       agency_id=case.agency_id if new.responsible == "agency" else office_agency_id())
-    visit.plan_task_id = _plan_task_id_for(new.plan_task)
-    if new.deadline is not None:
-        set_visit_clock(visit, new.deadline, case)  # pins the settings version in force
-    db.session.add(visit)
+    db.session.add(_new_visit(case, new, entered_at))
+
+
+def _new_visit(case: Feedback, stage, entered_at: datetime) -> StageVisit:
+    """A visit of ``stage`` for ``case`` from ``entered_at``: responsible agency, plan task, clock.
+    Not added to the session: the caller adds it (a reference look-up must not flush it half-made)."""
+    with db.session.no_autoflush:
+        visit = StageVisit(feedback=case, stage=stage.key, entered_at=entered_at,
+                           agency_id=case.agency_id if stage.responsible == "agency" else office_agency_id())
+        visit.plan_task_id = _plan_task_id_for(stage.plan_task)
+        if stage.deadline is not None:
+            set_visit_clock(visit, stage.deadline, case)  # pins the settings version in force
+    return visit
 
 
 def _actor_fields(actor) -> dict:
@@ -161,6 +148,13 @@ def _write_outbox(case: Feedback, transition: Transition, event: AuditEvent, pay
                   previous_agency_id: int | None) -> None:
     """One outbox row per message kind of the transition, addressed by role, never copying
     personal data (the delivering job re-reads the case)."""
+    for row in _outbox_rows(case, transition, event, payload, previous_agency_id):
+        db.session.add(row)
+
+
+def _outbox_rows(case: Feedback, transition: Transition, event: AuditEvent, payload: dict,
+                 previous_agency_id: int | None) -> list[OutboxMessage]:
+    rows = []
     for kind in transition.outbox:
         recipient = kind.split(".", 1)[0]
         row = OutboxMessage(kind=kind, feedback=case, audit_event=event, recipient_kind=recipient, payload=payload)
@@ -175,13 +169,18 @@ def _write_outbox(case: Feedback, transition: Transition, event: AuditEvent, pay
                     continue
         elif recipient == "office":
             row.recipient_agency_id = office_agency_id()
-        db.session.add(row)
+        rows.append(row)
+    return rows
+
+
+def _audit_event(case: Feedback, action: str, actor, from_state: str | None, data: dict, at: datetime) -> AuditEvent:
+    # A case not yet written is version 1 (the version column counts from 1 at its INSERT).
+    return AuditEvent(feedback=case, action=action, from_state=from_state, to_state=case.state, at=at, data=data,
+                      version=case.version if case.id is not None else 1, **_actor_fields(actor))
 
 
 def _audit(case: Feedback, action: str, actor, from_state: str | None, data: dict, at: datetime) -> AuditEvent:
-    # A case not yet written is version 1 (the version column counts from 1 at its INSERT).
-    event = AuditEvent(feedback=case, action=action, from_state=from_state, to_state=case.state, at=at, data=data,
-                       version=case.version if case.id is not None else 1, **_actor_fields(actor))
+    event = _audit_event(case, action, actor, from_state, data, at)
     db.session.add(event)
     return event
 
@@ -197,11 +196,18 @@ def _flush(case: Feedback) -> None:
 DUPLICATE_EXTERNAL_REF = N_("Mục này đã được tiếp nhận: đã có PAKN cùng kênh tiếp nhận và số, ký hiệu này.")
 
 
-def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: datetime | None = None
-                     ) -> tuple[Feedback, str]:
+def new_tracking_token() -> str:
+    """A case's tracking token (shown once to the submitter; only its hash is stored)."""
+    return secrets.token_urlsafe(32)
+
+
+def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: datetime | None = None,
+                     token: str | None = None, bound: Iterable[Any] = ()) -> tuple[Feedback, str]:
     """Create a case from a submission (``receive``) or from staff intake (``receive_on_behalf``).
 
-    Returns the case and its tracking token (shown once; only its hash is stored).
+    Returns the case and its tracking token (``token``, or a new one; shown once, only its hash
+    is stored). ``bound`` are new rows written with the case, their ``feedback_id`` set to it
+    (the web form's idempotency key: a duplicate key fails the whole write on its UNIQUE index).
     Raises :class:`Forbidden` if the actor may not receive, :class:`InvalidPayload` on bad data.
     """
     now = now or utcnow()
@@ -220,23 +226,17 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
             Feedback.channel == channel, Feedback.external_ref == payload["external_ref"])):
         # The unique (channel, external_ref) constraint would refuse it at flush, as a 500.
         raise InvalidPayload({"external_ref": [DUPLICATE_EXTERNAL_REF]})
-    token = secrets.token_urlsafe(32)
-    case = Feedback(
-        code=_next_code(received_at), tracking_token_hash=hash_token(token), state=transition.target,
-        channel=channel, received_at=received_at, field_id=field_id, **payload,
-    )
-    # The submitter's answer clock, kept on the case for lists and sweeps. Computed before the
-    # case is added, so that reading the calendar cannot flush it early: a new case is version 1.
-    with db.session.no_autoflush:
-        start_case_clock(case)  # answer_due_at, under the clock-settings version in force at receipt
-    db.session.add(case)
-    with db.session.no_autoflush:  # the case, its visit, event and outbox rows: one flush, in order
-        _enter_stage(case, received_at, trigger, restart=False, from_state=None)
-        event = _audit(case, trigger, actor, None, {"channel": channel, "code": case.code}, now)
-        # The receipt must carry the tracking link, but only the token's hash is stored: the token
-        # travels sealed (encrypted) in the receipt's payload and is erased once sent (pakn.sealing).
-        _write_outbox(case, transition, event, {"trigger": trigger, "tracking_sealed": seal(token)}, None)
-    _flush(case)
+    token = token or new_tracking_token()
+    case = Feedback(tracking_token_hash=hash_token(token), state=transition.target, channel=channel,
+                    received_at=received_at, field_id=field_id, **payload)
+    start_case_clock(case)  # answer_due_at, under the clock-settings version in force at receipt
+    stage = WORKFLOW.stage_of(case.state)
+    visit = _new_visit(case, stage, received_at) if stage is not None else None
+    event = _audit_event(case, trigger, actor, None, {"channel": channel}, now)  # + "code", once written
+    # The receipt must carry the tracking link, but only the token's hash is stored: the token
+    # travels sealed (encrypted) in the receipt's payload and is erased once sent (pakn.sealing).
+    outbox = _outbox_rows(case, transition, event, {"trigger": trigger, "tracking_sealed": seal(token)}, None)
+    write_new_case(case, to_local_date(received_at).year, visit, event, outbox, bound)
     return case, token
 
 

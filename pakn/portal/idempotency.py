@@ -71,14 +71,10 @@ def find(key: str) -> tuple[SubmissionKey, Feedback] | None:
     return row, db.session.get(Feedback, row.feedback_id)
 
 
-def remember(key: str, case: Feedback, token: str, digest: str) -> SubmissionKey:
-    """Bind ``key`` to the new case (flushed in the submitting transaction: a second
-    submission of the same key fails on the UNIQUE constraint and rolls back)."""
-    row = SubmissionKey(key_hash=_hash(key), feedback_id=case.id, body_hash=digest,
-                        sealed_token=seal(key, token))
-    db.session.add(row)
-    db.session.flush()
-    return row
+def key_row(key: str, token: str, digest: str) -> SubmissionKey:
+    """The row binding ``key`` to the case about to be written with it (written in the same
+    statement: a second submission of the same key fails on the UNIQUE index and rolls back)."""
+    return SubmissionKey(key_hash=_hash(key), body_hash=digest, sealed_token=seal(key, token))
 
 
 def same_body(row: SubmissionKey, digest: str) -> bool:

@@ -25,8 +25,8 @@ from ..extensions import csrf, db
 from ..models import Feedback, Field
 from ..models.types import utcnow
 from ..operations import (
-    InvalidPayload, OperationError, SubmitterActor, apply_transition, find_by_tracking, open_visit, receive_feedback,
-    transaction,
+    InvalidPayload, OperationError, SubmitterActor, apply_transition, find_by_tracking, new_tracking_token, open_visit,
+    receive_feedback, transaction,
 )
 from ..schemas.action import refusal_message
 from ..operations.clock import clock_settings, settings_of
@@ -180,13 +180,6 @@ def submit():
     payload = _payload(form)
     files = _uploaded_files(form)
     digest = idempotency.body_hash(payload, _files_digest(files))
-    previous = idempotency.find(key)
-    if previous is not None:
-        row, case = previous
-        if idempotency.same_body(row, digest):
-            return _show_receipt(case.code, idempotency.unseal(key, row.sealed_token))
-        return render_template("portal/already_sent.html", code=case.code), 409
-
     valid = form.validate()
     if "csrf_token" in form.errors:
         errors["_form"] = [_("Phiên làm việc đã hết hạn. Thông tin bạn nhập vẫn được giữ; vui lòng bấm Gửi lại.")]
@@ -205,6 +198,9 @@ def submit():
     if file_errors:
         errors["attachments"] = file_errors
     if errors or not valid:
+        sent = _sent_before(key, digest)  # this form was sent already: its receipt, not the errors
+        if sent is not None:
+            return sent
         if not errors:
             errors["_form"] = [_("Biểu mẫu không hợp lệ. Vui lòng kiểm tra và gửi lại.")]
         if files:
@@ -213,9 +209,10 @@ def submit():
 
     try:
         with transaction():
-            case, token = receive_feedback(payload, SubmitterActor())
+            token = new_tracking_token()
+            case, token = receive_feedback(payload, SubmitterActor(), token=token,
+                                           bound=[idempotency.key_row(key, token, digest)])
             attachments.store_submission_files(case, files)
-            idempotency.remember(key, case, token, digest)
             code = case.code  # read before the commit expires the case: no reload to redirect
     except InvalidPayload as err:
         _add_errors(errors, err.fields)
@@ -228,15 +225,25 @@ def submit():
         errors["attachments"] = [refusal_message(err), _("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm.")]
         return _render_form(form, errors, status=503)
     except IntegrityError:
-        # The same form was submitted in parallel and the other request won: show its receipt.
-        previous = idempotency.find(key)
-        if previous is None:
+        # This form was sent before (a double click, a refresh, a retry after a lost response,
+        # or two requests in parallel): its key is taken, so show that case's receipt.
+        sent = _sent_before(key, digest)
+        if sent is None:
             raise
-        row, case = previous
-        if not idempotency.same_body(row, digest):
-            return render_template("portal/already_sent.html", code=case.code), 409
-        return _show_receipt(case.code, idempotency.unseal(key, row.sealed_token))
+        return sent
     return _show_receipt(code, token)
+
+
+def _sent_before(key: str, digest: str):
+    """The response for a form whose key already made a case: its receipt when the same content
+    was sent, else 409 (the key was reused for something else); None for a new key."""
+    previous = idempotency.find(key)
+    if previous is None:
+        return None
+    row, case = previous
+    if not idempotency.same_body(row, digest):
+        return render_template("portal/already_sent.html", code=case.code), 409
+    return _show_receipt(case.code, idempotency.unseal(key, row.sealed_token))
 
 
 @bp.route("/gop-y/bien-nhan/<code>")

@@ -1,0 +1,248 @@
+"""Writing a new case: the case, its first stage visit, its audit event, its outbox rows and
+any row bound to it (the web form's idempotency key), in one statement on PostgreSQL.
+
+Why not the ORM's unit of work: a submission is the one write the public drives, and the
+busiest. Flushing five new objects cost ≈ 2 ms of Python per case and six round trips, and
+the year's code counter, taken first, stayed locked through all of them until the commit, so
+concurrent submissions queued behind each other (bench/RESULTS.md, issue 11). Here the rows
+are still built as ORM objects by the same helpers every transition uses (clock, visit,
+audit, outbox), then written with Core:
+
+* PostgreSQL: one ``INSERT … RETURNING`` whose data-modifying CTEs bump the counter (an
+  upsert: the year's first case creates its row), insert the case with its code, and the
+  other rows with the case's id (and the event's id for the outbox). One round trip; the
+  counter's row lock is held only from that statement to the commit.
+* SQLite (the embedded default): the same rows, one statement each, in the same order.
+
+Afterwards the objects are attached to the session as if loaded (``make_transient_to_detached``),
+so the caller uses ``case.id``, ``case.code`` and relationships without a query, and the
+outbox ids are handed to the relay like those of a flush.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Iterable
+
+from sqlalchemy import Integer, Text, bindparam, case as when, cast, func, insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import make_transient_to_detached
+
+from ..extensions import db
+from ..models import AuditEvent, Feedback, OutboxMessage, StageVisit
+from ..models.outbox import NEW_OUTBOX_IDS
+from ..text import fold
+
+_FEEDBACK = Feedback.__table__
+#: Code digits: at least six (PAKN-2026-000123), more past 999,999 (as Python's ``:06d``).
+_WIDTH = 6
+
+
+def code_of(year: int, value: int) -> str:
+    return f"PAKN-{year}-{value:0{_WIDTH}d}"
+
+
+def _column_values(obj: Any) -> dict[str, Any]:
+    """The columns to INSERT for a transient object, as the ORM would: every column set on it,
+    else with its Python default; a column neither set nor defaulted is left out (NULL, or its
+    server default)."""
+    state = db.inspect(obj)
+    out = {}
+    for attr in state.mapper.column_attrs:
+        column = attr.columns[0]
+        if column.primary_key:
+            continue
+        if attr.key in state.dict:
+            out[column.key] = state.dict[attr.key]
+        elif column.default is not None and column.default.is_scalar:
+            out[column.key] = column.default.arg
+        elif column.default is not None and column.default.is_callable:
+            out[column.key] = column.default.arg(None)
+    return out
+
+
+def _search_rest(case: Feedback) -> str:
+    """``search_text`` without the code: ``fold(code, rest…)`` is ``fold(code) + " " + fold(rest…)``
+    (the code is ASCII without spaces, and fold trims and collapses spaces at the seam)."""
+    rest = fold(case.title, case.content, case.proposal, case.submitter_name, case.submitter_organisation,
+                case.external_ref)
+    return " " + rest if rest else ""
+
+
+#: The next value of a year's counter, creating the row for the year's first case (PostgreSQL
+#: and SQLite ≥ 3.35 share this syntax). Text, because SQLAlchemy's ``on_conflict_do_update``
+#: has no cache key: the whole intake statement would be compiled again for every case.
+_COUNTER_NEXT = text(
+    "INSERT INTO feedback_counter (year, last_value) VALUES (:counter_year, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last_value = feedback_counter.last_value + 1 RETURNING last_value"
+).bindparams(bindparam("counter_year", type_=Integer)).columns(last_value=Integer)
+
+
+def write_new_case(case: Feedback, year: int, visit: StageVisit | None, event: AuditEvent,
+                   outbox: list[OutboxMessage], bound: Iterable[Any] = ()) -> None:
+    """Insert ``case`` (its code the next of ``year``), ``visit``, ``event``, ``outbox`` and the
+    ``bound`` rows (each with a ``feedback_id`` column), then attach them to the session.
+    ``event.data`` gets the case's code. Flushes nothing else; the caller commits."""
+    bound = list(bound)
+    rest = _search_rest(case)
+    values = {
+        "case": _column_values(case), "visit": _column_values(visit) if visit is not None else None,
+        "event": _column_values(event), "outbox": [_column_values(o) for o in outbox],
+        "bound": [_column_values(b) for b in bound],
+    }
+    values["case"]["version"] = 1  # the version counter starts at 1 (the ORM's version_id_col)
+    tables = tuple(type(b).__table__ for b in bound)
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = _write_postgresql(year, rest, values, tables)
+    else:
+        ids = _write_sequential(year, rest, values, tables)
+    _attach(case, visit, event, outbox, bound, values, ids, rest)
+
+
+def _columns(table, row: dict, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The columns of ``row`` the statement writes: a NULL is left out where the column has no
+    server default (NULL is what it gets), which keeps the statement short (see below)."""
+    return tuple(k for k, v in row.items()
+                 if k not in skip and (v is not None or table.c[k].server_default is not None))
+
+
+@functools.cache
+def _position(table) -> dict[str, int]:
+    return {k: i for i, k in enumerate(table.c.keys())}
+
+
+def _binds(table, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    """A typed placeholder per column, named by prefix and column position (short names)."""
+    at = _position(table)
+    return {k: bindparam(f"{prefix}{at[k]}", type_=table.c[k].type) for k in columns}
+
+
+def _params(table, prefix: str, row: dict, columns: tuple[str, ...]) -> dict[str, Any]:
+    at = _position(table)
+    return {f"{prefix}{at[k]}": row[k] for k in columns}
+
+
+_SKIP = {"f": ("code", "search_text"), "v": ("feedback_id",), "e": ("feedback_id", "data"),
+         "o": ("feedback_id", "audit_event_id"), "b": ("feedback_id",)}
+
+
+@functools.lru_cache(maxsize=256)
+def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox: tuple, bound: tuple):
+    """The intake statement for one shape of rows (the columns written in each), built once.
+
+    Built once because building it per case cost more Python than the ORM's flush (its
+    construction and cache key: ≈ 100 columns). Shapes are few: the web form's optional fields.
+    Columns left NULL are not written, so the SQL stays under psycopg's 4 KB limit for caching
+    its conversion of the query (parsed again on every execution above it).
+    """
+    counter = _COUNTER_NEXT.cte("counter")
+    n = counter.c.last_value
+    digits = when((n < 10 ** _WIDTH, func.lpad(cast(n, Text), _WIDTH, "0")), else_=cast(n, Text))
+    code = select(bindparam("code_prefix", type_=Text) + digits).scalar_subquery()
+    search = select(bindparam("search_prefix", type_=Text) + digits + bindparam("search_rest", type_=Text))
+    f = insert(_FEEDBACK).values({**_binds(_FEEDBACK, "f", case), "code": code,
+                                  "search_text": search.scalar_subquery()}) \
+        .returning(_FEEDBACK.c.id, _FEEDBACK.c.code).cte("f")
+    case_id = select(f.c.id).scalar_subquery()
+    picks = [f.c.id, f.c.code]
+    if visit is not None:
+        t = StageVisit.__table__
+        v = insert(t).values({**_binds(t, "v", visit), "feedback_id": case_id}).returning(t.c.id).cte("v")
+        picks.append(select(v.c.id).scalar_subquery())
+    t = AuditEvent.__table__
+    data = cast(bindparam("e_data", type_=JSONB), JSONB).op("||")(
+        func.jsonb_build_object("code", select(f.c.code).scalar_subquery()))
+    e = insert(t).values({**_binds(t, "e", event), "feedback_id": case_id, "data": data}) \
+        .returning(t.c.id).cte("e")
+    event_id = select(e.c.id).scalar_subquery()
+    picks.append(event_id)
+    t = OutboxMessage.__table__
+    for k, columns in enumerate(outbox):
+        o = insert(t).values({**_binds(t, f"o{k}_", columns), "feedback_id": case_id,
+                              "audit_event_id": event_id}).returning(t.c.id).cte(f"o{k}")
+        picks.append(select(o.c.id).scalar_subquery())
+    for k, (t, columns) in enumerate(bound):
+        b = insert(t).values({**_binds(t, f"b{k}_", columns), "feedback_id": case_id}) \
+            .returning(t.c.id).cte(f"b{k}")
+        picks.append(select(b.c.id).scalar_subquery())
+    # Every CTE is referenced by the final SELECT, so each is rendered (PostgreSQL runs a
+    # data-modifying CTE once whether or not it is read; SQLAlchemy renders only those used).
+    return select(*picks)
+
+
+def _write_postgresql(year: int, rest: str, values: dict, bound_tables: tuple) -> dict:
+    t_v, t_e, t_o = StageVisit.__table__, AuditEvent.__table__, OutboxMessage.__table__
+    case = _columns(_FEEDBACK, values["case"], _SKIP["f"])
+    visit = _columns(t_v, values["visit"], _SKIP["v"]) if values["visit"] is not None else None
+    event = _columns(t_e, values["event"], _SKIP["e"])
+    outbox = tuple(_columns(t_o, row, _SKIP["o"]) for row in values["outbox"])
+    bound = tuple((t, _columns(t, row, _SKIP["b"])) for t, row in zip(bound_tables, values["bound"]))
+    params = {"counter_year": year, "code_prefix": f"PAKN-{year}-", "search_prefix": f"pakn-{year}-",
+              "search_rest": rest, "e_data": values["event"].get("data") or {},
+              **_params(_FEEDBACK, "f", values["case"], case), **_params(t_e, "e", values["event"], event)}
+    if visit is not None:
+        params.update(_params(t_v, "v", values["visit"], visit))
+    for k, (row, columns) in enumerate(zip(values["outbox"], outbox)):
+        params.update(_params(t_o, f"o{k}_", row, columns))
+    for k, (row, (t, columns)) in enumerate(zip(values["bound"], bound)):
+        params.update(_params(t, f"b{k}_", row, columns))
+    got = list(db.session.execute(_postgresql_statement(case, visit, event, outbox, bound), params).one())
+    ids = {"case": got.pop(0), "code": got.pop(0)}
+    ids["visit"] = got.pop(0) if values["visit"] is not None else None
+    ids["event"] = got.pop(0)
+    ids["outbox"] = [got.pop(0) for _ in values["outbox"]]
+    ids["bound"] = [got.pop(0) for _ in values["bound"]]
+    return ids
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(table, columns: tuple[str, ...]):
+    return insert(table).values(_binds(table, "r", columns)).returning(table.c.id)
+
+
+def _write_sequential(year: int, rest: str, values: dict, bound_tables: tuple) -> dict:
+    session = db.session
+    code = code_of(year, session.execute(_COUNTER_NEXT, {"counter_year": year}).scalar_one())
+
+    def add(table, row: dict) -> int:
+        columns = _columns(table, row)
+        return session.execute(_insert_statement(table, columns), _params(table, "r", row, columns)).scalar_one()
+
+    ids: dict[str, Any] = {"code": code}
+    ids["case"] = add(_FEEDBACK, {**values["case"], "code": code, "search_text": code.casefold() + rest})
+    ids["visit"] = (add(StageVisit.__table__, {**values["visit"], "feedback_id": ids["case"]})
+                    if values["visit"] is not None else None)
+    ids["event"] = add(AuditEvent.__table__, {**values["event"], "feedback_id": ids["case"],
+                                              "data": {**values["event"]["data"], "code": code}})
+    ids["outbox"] = [add(OutboxMessage.__table__, {**row, "feedback_id": ids["case"], "audit_event_id": ids["event"]})
+                     for row in values["outbox"]]
+    ids["bound"] = [add(t, {**row, "feedback_id": ids["case"]}) for t, row in zip(bound_tables, values["bound"])]
+    return ids
+
+
+@functools.cache
+def _nulls(table) -> dict[str, None]:
+    """The columns that are NULL when an INSERT leaves them out (no server default)."""
+    return {c.key: None for c in table.c if c.server_default is None}
+
+
+def _attach(case, visit, event, outbox, bound, values, ids, rest: str) -> None:
+    """Give the objects their ids and written values, then put them in the session as loaded."""
+    code = ids["code"]
+    filled = [(case, values["case"], ids["case"], {"code": code, "search_text": code.casefold() + rest}),
+              (event, values["event"], ids["event"],
+               {"feedback_id": ids["case"], "data": {**values["event"]["data"], "code": code}})]
+    if visit is not None:
+        filled.append((visit, values["visit"], ids["visit"], {"feedback_id": ids["case"]}))
+    filled += [(o, row, i, {"feedback_id": ids["case"], "audit_event_id": ids["event"]})
+               for o, row, i in zip(outbox, values["outbox"], ids["outbox"])]
+    filled += [(b, row, i, {"feedback_id": ids["case"]}) for b, row, i in zip(bound, values["bound"], ids["bound"])]
+    for obj, row, pk, written in filled:
+        # As loaded from the database: make_transient_to_detached() takes what the instance
+        # holds as its committed state (the column keys are the attribute keys here). Columns
+        # not written are NULL, so they are known too: no later access loads the row again.
+        state = db.inspect(obj)
+        state.dict.update({**_nulls(type(obj).__table__), **row, **written, "id": pk})
+        make_transient_to_detached(obj)
+    for obj, *_ in filled:
+        db.session.add(obj)
+    db.session.info.setdefault(NEW_OUTBOX_IDS, []).extend(ids["outbox"])
