@@ -5,6 +5,7 @@ points. Messages are Vietnamese msgids; the app translates them when it answers.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -89,6 +90,13 @@ class Email(fields.Email):
 
 def _choice(enum) -> validate.OneOf:
     return validate.OneOf(enum.codes(), error=N_("Giá trị không hợp lệ. Chọn một trong: {choices}."))
+
+
+@functools.cache
+def schema(cls: type[Schema]) -> Schema:
+    """One instance per payload schema, reused: building a marshmallow schema copies its
+    declared fields (≈ 0.1 ms a submission, twice). These schemas keep no state between loads."""
+    return cls()
 
 
 class PayloadSchema(Schema):

@@ -21,6 +21,7 @@ from workflows.calendar import TZ, to_local_date
 from workflows.engine import N_, Transition, TransitionRefused
 from workflows.glossary import REJECT_GUIDANCE
 from workflows.pakn import HANDLING, WORKFLOW
+from workflows.payloads import schema as payload_schema
 
 from .. import reference
 from ..extensions import db
@@ -56,7 +57,7 @@ def _load(transition: Transition, data: Payload | None) -> dict:
     if transition.schema is None:
         return {}
     try:
-        return transition.schema().load(dict(data or {}))
+        return payload_schema(transition.schema).load(dict(data or {}))
     except ValidationError as err:
         raise InvalidPayload(err.normalized_messages()) from None
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from workflows.calendar import TZ
 from workflows.glossary import Kind, Subject
 from workflows.pakn import WORKFLOW
-from workflows.payloads import SubmissionSchema
+from workflows.payloads import SubmissionSchema, schema as payload_schema
 
 from .. import reference, storage
 from ..extensions import csrf, db
@@ -191,7 +191,7 @@ def submit():
             errors.setdefault(name, []).append(
                 _("Văn bản không đúng bảng mã Unicode (TCVN 6909:2001). Vui lòng gõ lại bằng bộ gõ Unicode."))
     try:
-        SubmissionSchema().load(payload)
+        payload_schema(SubmissionSchema).load(payload)
     except ValidationError as err:
         _add_errors(errors, err.normalized_messages())
     file_errors = attachments.refusals(files)
