@@ -374,7 +374,8 @@ def test_a_failure_while_receiving_leaves_no_case_and_no_used_code(app, client, 
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("pakn.operations.feedback._write_outbox", broken)
+    # Fails once the rows are written (the year's counter taken): the rollback undoes them all.
+    monkeypatch.setattr("pakn.operations.intake._attach", broken)
     envelope(client.post(f"{API}/feedback", json=SUBMISSION), 500, "internal_error")
     with app.app_context():
         for model in (Feedback, AuditEvent, StageVisit, OutboxMessage, FeedbackCounter):
