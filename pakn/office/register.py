@@ -3,13 +3,13 @@
 The rows are read in batches of :data:`BATCH` cases (``yield_per``: a server-side cursor on
 PostgreSQL), each batch with one query per related table (events, answers, forwarding
 documents, the codes of merged cases' originals), and the XLSX is written row by row by
-openpyxl's write-only workbook into a file the caller gives; so an export holds one batch in
-memory whatever the length of the period (a quarter at 1,000,000 cases is ≈ 25,000 rows).
+:mod:`pakn.xlsx` into a file the caller gives; so an export holds one batch in memory whatever
+the length of the period (a quarter at 1,000,000 cases is ≈ 25,000 rows, a year ≈ 100,000).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import IO
@@ -25,6 +25,7 @@ from workflows.pakn import WORKFLOW
 from ..extensions import db
 from ..models import Agency, Answer, AuditEvent, Feedback, Field
 from ..spreadsheet import safe_cell
+from ..xlsx import HEADER, ILLEGAL, TITLE, legal, write_sheet
 
 COLUMNS = [
     N_("STT"), N_("Mã PAKN"), N_("Ngày giờ tiếp nhận"), N_("Kênh"), N_("Người gửi (tên, tổ chức)"),
@@ -186,67 +187,31 @@ def write_xlsx(out: IO[bytes], start: date, end: date, now: datetime, province: 
     header row, one row per case (at most ``limit``, by default :data:`SHEET_ROWS`, then a row
     saying the period had more).
 
-    Rows go to the workbook as they are read (openpyxl's write-only mode keeps none of them);
-    ``out`` must be seekable (a zip file is written into it). Raises what the database or the
-    disk raises; then ``out`` holds no usable workbook and openpyxl's own temporary file is gone.
+    Rows go into the workbook's zip as they are read (:mod:`pakn.xlsx`; none is kept). Raises
+    what the database or the disk raises; then ``out`` holds no usable workbook (its sheet is
+    cut short) and the caller discards it.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
     limit = SHEET_ROWS if limit is None else limit
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("So theo doi PAKN")
-    for i, width in enumerate(WIDTHS, 1):  # column and pane settings first: write-only sheets
-        ws.column_dimensions[get_column_letter(i)].width = width  # write them before any row
-    ws.freeze_panes = "C4"
     written, truncated = 0, False
-    try:
-        title = WriteOnlyCell(ws, gettext("SỔ THEO DÕI PHẢN ÁNH, KIẾN NGHỊ VỀ QUY ĐỊNH HÀNH CHÍNH"))
-        title.font = Font(bold=True, size=13)
-        ws.append([title])
-        ws.append([gettext("Văn phòng UBND tỉnh %(province)s · từ %(start)s đến %(end)s", province=province,
-                           start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y"))])
-        bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-        header = []
-        for name in COLUMNS:
-            cell = WriteOnlyCell(ws, gettext(name))
-            cell.font, cell.alignment = bold, wrap
-            header.append(cell)
-        ws.append(header)
+    with write_sheet(out, "So theo doi PAKN", WIDTHS, freeze="C4") as sheet:
+        sheet.append([gettext("SỔ THEO DÕI PHẢN ÁNH, KIẾN NGHỊ VỀ QUY ĐỊNH HÀNH CHÍNH")], TITLE)
+        sheet.append([gettext("Văn phòng UBND tỉnh %(province)s · từ %(start)s đến %(end)s", province=province,
+                              start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y"))])
+        sheet.append([gettext(name) for name in COLUMNS], HEADER)
         with closing(register_rows(start, end, now, limit + 1)) as rows:
             for row in rows:
                 if written == limit:
                     truncated = True
                     break
-                # An empty cell is left out (None), not written as an empty string: the same to
-                # a reader, and a fifth fewer cells through openpyxl, which costs ≈ 20 µs a cell.
-                ws.append([int(row[0])] + [safe_cell(value) if value else None for value in row[1:]])
+                # The writer removes characters XML forbids; a text that only starts like a
+                # formula once they are gone ("\x01=HYPERLINK(…)") is guarded all the same.
+                if ILLEGAL.search("".join(row)):
+                    row = [legal(value) for value in row]
+                row[1:] = [safe_cell(value) for value in row[1:]]
+                row[0] = int(row[0])
+                sheet.append(row)
                 written += 1
         if truncated:
-            ws.append(["", gettext("Kỳ này có hơn %(num)s hồ sơ, quá số dòng tối đa của một trang tính Excel; "
-                                   "hãy xuất từng kỳ ngắn hơn.", num=format_decimal(limit))])
-        wb.save(out)
-    except BaseException:
-        _discard(ws)
-        raise
+            sheet.append(["", gettext("Kỳ này có hơn %(num)s hồ sơ, quá số dòng tối đa của một trang tính Excel; "
+                                      "hãy xuất từng kỳ ngắn hơn.", num=format_decimal(limit))])
     return Written(written, truncated)
-
-
-def _discard(ws) -> None:
-    """Remove the temporary file of a write-only sheet that will not be saved.
-
-    openpyxl streams a write-only sheet's rows into a file of its own and removes it when the
-    workbook is saved (otherwise only at the process's exit); that file holds the rows written
-    so far, names and phone numbers, so a failed export must not leave it in a worker's /tmp.
-    """
-    writer = ws._writer
-    if writer is None:
-        return
-    with suppress(Exception):  # the sheet's XML is abandoned, whatever state it was left in
-        if ws._rows is not None:
-            ws._rows.close()
-        writer.close()
-    with suppress(OSError, ValueError):  # already removed if saving failed after writing the sheet
-        writer.cleanup()
