@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import IO
 
 from flask_babel import format_decimal, gettext
@@ -24,7 +25,7 @@ from workflows.pakn import WORKFLOW
 
 from ..extensions import db
 from ..models import Agency, Answer, AuditEvent, Feedback, Field
-from ..spreadsheet import safe_cell
+from ..spreadsheet import safe_texts
 from ..xlsx import HEADER, ILLEGAL, TITLE, legal, write_sheet
 
 COLUMNS = [
@@ -77,12 +78,23 @@ def _labels(enum) -> dict[str, str]:
     return {member.value: gettext(member.label) for member in enum}
 
 
+@lru_cache(maxsize=4096)
+def _date_text(ordinal: int) -> str:
+    """A local day as ``dd/mm/yyyy``. A period's rows fall on a few hundred days, so each day is
+    formatted once (``strftime`` was ≈ 2 µs a call, five calls a row)."""
+    return date.fromordinal(ordinal).strftime("%d/%m/%Y")
+
+
 def _day(moment: datetime | None) -> str:
-    return moment.astimezone(TZ).strftime("%d/%m/%Y") if moment else ""
+    return _date_text(moment.astimezone(TZ).toordinal()) if moment else ""
 
 
 def _minute(moment: datetime | None) -> str:
-    return moment.astimezone(TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
+    """``dd/mm/yyyy HH:MM`` in local time, as ``strftime`` writes it."""
+    if not moment:
+        return ""
+    local = moment.astimezone(TZ)
+    return f"{_date_text(local.toordinal())} {local.hour:02}:{local.minute:02}"
 
 
 CASE_COLUMNS = (
@@ -137,34 +149,38 @@ def register_rows(start: date, end: date, now: datetime, limit: int | None = Non
             originals = {c.duplicate_of_id for c in batch if c.state == "merged" and c.duplicate_of_id}
             codes = {id_: code for id_, code in db.session.execute(
                 select(Feedback.id, Feedback.code).where(Feedback.id.in_(originals)))} if originals else {}
-            for c in batch:
+            # The row's columns unpacked once (by name, a SQLAlchemy row's attribute is ≈ 0.5 µs,
+            # thirty of them a case) in the order of CASE_COLUMNS.
+            for (id_, code, received_at, channel, name, organisation, address, phone, email, title, kind, subject,
+                 field_id, agency_id, state, reject_reason, duplicate_of_id, withdraw_reason, answer_due_at,
+                 answered_at, published_at) in batch:
                 n += 1
                 note = ""
-                if c.state == "rejected":
-                    note = reasons.get(c.reject_reason_code, c.reject_reason_code or "")
-                elif c.state == "merged" and c.duplicate_of_id:
-                    note = gettext("Trùng với %(code)s", code=codes[c.duplicate_of_id])
-                elif c.state == "withdrawn":
-                    note = withdrawn + (f": {c.withdraw_reason}" if c.withdraw_reason else "")
-                if c.answered_at and c.answer_due_at:
-                    timeliness = on_time if c.answered_at <= c.answer_due_at else late
-                elif c.state in ("rejected", "merged", "withdrawn") or not c.answer_due_at:
+                if state == "rejected":
+                    note = reasons.get(reject_reason, reject_reason or "")
+                elif state == "merged" and duplicate_of_id:
+                    note = gettext("Trùng với %(code)s", code=codes[duplicate_of_id])
+                elif state == "withdrawn":
+                    note = withdrawn + (f": {withdraw_reason}" if withdraw_reason else "")
+                if answered_at and answer_due_at:
+                    timeliness = on_time if answered_at <= answer_due_at else late
+                elif state in ("rejected", "merged", "withdrawn") or not answer_due_at:
                     timeliness = ""
-                elif now > c.answer_due_at:
+                elif now > answer_due_at:
                     timeliness = late_open
                 else:
                     timeliness = in_time
-                kind = "; ".join(x for x in (kinds.get(c.kind, c.kind) if c.kind else "",
-                                             subjects.get(c.subject, c.subject) if c.subject else "") if x)
-                number, outcome = answers.get(c.id, ("", None))
-                at = notified.get(c.id)
+                kind = kinds.get(kind, kind) if kind else ""
+                subject = subjects.get(subject, subject) if subject else ""
+                number, outcome = answers.get(id_, ("", None))
                 yield [
-                    str(n), c.code, _minute(c.received_at), channels.get(c.channel, c.channel or ""),
-                    c.submitter_name + (f" ({c.submitter_organisation})" if c.submitter_organisation else ""),
-                    c.submitter_address, c.submitter_phone or "", c.submitter_email or "", c.title, kind,
-                    fields.get(c.field_id, ""), results.get(classified.get(c.id), ""), agencies.get(c.agency_id, ""),
-                    documents.get(c.id, ""), _day(c.answer_due_at), _day(c.answered_at), number or "",
-                    outcomes.get(outcome, outcome) if outcome else "", _day(at), _day(c.published_at), timeliness, note,
+                    str(n), code, _minute(received_at), channels.get(channel, channel or ""),
+                    name + (f" ({organisation})" if organisation else ""), address, phone or "", email or "", title,
+                    f"{kind}; {subject}" if kind and subject else kind or subject, fields.get(field_id, ""),
+                    results.get(classified.get(id_), ""), agencies.get(agency_id, ""), documents.get(id_, ""),
+                    _day(answer_due_at), _day(answered_at), number or "",
+                    outcomes.get(outcome, outcome) if outcome else "", _day(notified.get(id_)), _day(published_at),
+                    timeliness, note,
                 ]
 
 
@@ -207,7 +223,7 @@ def write_xlsx(out: IO[bytes], start: date, end: date, now: datetime, province: 
                 # formula once they are gone ("\x01=HYPERLINK(…)") is guarded all the same.
                 if ILLEGAL.search("".join(row)):
                     row = [legal(value) for value in row]
-                row[1:] = [safe_cell(value) for value in row[1:]]
+                row[1:] = safe_texts(row[1:])
                 row[0] = int(row[0])
                 sheet.append(row)
                 written += 1
