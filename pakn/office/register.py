@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import IO
 
 from flask_babel import format_decimal, gettext
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from workflows.calendar import TZ
 from workflows.engine import N_
@@ -106,6 +106,14 @@ CASE_COLUMNS = (
 )
 
 
+def ids_in(column, ids: list[int]):
+    """``column IN (…)`` with a batch's ids written into the statement, not bound: 1,000 bound
+    parameters cost SQLAlchemy and psycopg ≈ 4 ms of CPU a query to render and convert (three
+    queries a batch, ≈ 1 s in a year's register) and the server ≈ 3 ms more to bind. The ids
+    are integers read from the database, so nothing typed by a user is written into SQL."""
+    return column.in_(bindparam(None, ids, expanding=True, literal_execute=True))
+
+
 def register_rows(start: date, end: date, now: datetime, limit: int | None = None) -> Iterator[list[str]]:
     """One row per case received in the local period, in order of receipt (at most ``limit``).
 
@@ -135,7 +143,7 @@ def register_rows(start: date, end: date, now: datetime, limit: int | None = Non
             notified: dict[int, datetime] = {}
             for feedback_id, action, at in db.session.execute(
                     select(AuditEvent.feedback_id, AuditEvent.action, AuditEvent.at).where(
-                        AuditEvent.feedback_id.in_(ids), AuditEvent.action.in_(CLASSIFY_ACTIONS + ("notify",)))
+                        ids_in(AuditEvent.feedback_id, ids), AuditEvent.action.in_(CLASSIFY_ACTIONS + ("notify",)))
                     .order_by(AuditEvent.at, AuditEvent.id)):
                 if action == "notify":
                     notified[feedback_id] = at
@@ -143,7 +151,7 @@ def register_rows(start: date, end: date, now: datetime, limit: int | None = Non
                     classified[feedback_id] = action
             answers = {feedback_id: (number, outcome) for feedback_id, number, outcome in db.session.execute(
                 select(Answer.feedback_id, Answer.document_number, Answer.outcome).where(
-                    Answer.feedback_id.in_(ids), Answer.status.in_(("submitted", "accepted")))
+                    ids_in(Answer.feedback_id, ids), Answer.status.in_(("submitted", "accepted")))
                 .order_by(Answer.revision))}
             documents = forwarding_documents(ids)
             originals = {c.duplicate_of_id for c in batch if c.state == "merged" and c.duplicate_of_id}
