@@ -35,8 +35,11 @@ NORMAL, TITLE, HEADER = 0, 1, 2
 #: sheet XML) level 1 takes 0.11 s and makes 4.2 MB, level 6 0.28 s and 3.2 MB; the smaller file
 #: is worth the fraction of a second, since a sync worker is also busy while the file is sent.
 COMPRESSLEVEL = 6
-#: Rows formatted before their text goes to the zip entry in one write (≈ 100–500 KB of text).
+#: Rows formatted before their text goes to the zip entry in one write (≈ 125 KB of XML for the
+#: register's rows).
 FLUSH_ROWS = 100
+#: A worksheet's rows and columns (Excel's limits; a reader refuses a sheet beyond them).
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
 
 #: Characters XML 1.0 forbids: control characters but tab, line feed and carriage return;
 #: lone surrogates; U+FFFE and U+FFFF.
@@ -45,7 +48,8 @@ ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: Leading or trailing characters that a spreadsheet trims unless ``xml:space="preserve"``.
 _SPACES = (" ", "\t", "\n", "\r")
-#: Characters a worksheet's name may not have (Excel's rule), and its longest length.
+#: Characters a worksheet's name may not have, and its longest length (Excel's rules; nor may it
+#: start or end with an apostrophe).
 _BAD_NAME = re.compile(r"[\[\]:*?/\\]")
 NAME_LENGTH = 31
 
@@ -154,15 +158,13 @@ class Sheet:
             f'<sheetViews><sheetView tabSelected="1" workbookViewId="0">{view}</sheetView></sheetViews>'
             + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
 
-    @property
-    def rows(self) -> int:
-        """Rows appended so far."""
-        return self._row
-
     def append(self, values: Sequence[Value], style: int = NORMAL) -> None:
         """Add a row: a string as text, an int or a float as a number, ``None`` or ``""`` as an
-        empty cell (left out of the file). Raises :class:`TypeError` for another type and
-        :class:`ValueError` for a number a spreadsheet cannot hold (NaN, infinity)."""
+        empty cell (left out of the file). Raises :class:`TypeError` for another type, and
+        :class:`ValueError` for a number a spreadsheet cannot hold (NaN, infinity) or a row or a
+        column past :data:`MAX_ROWS` or :data:`MAX_COLUMNS`."""
+        if self._row == MAX_ROWS or len(values) > MAX_COLUMNS:
+            raise ValueError(f"a worksheet holds {MAX_ROWS} rows of {MAX_COLUMNS} columns")
         self._row += 1
         r = self._row
         s = f' s="{style}"' if style else ""
@@ -216,7 +218,8 @@ def write_sheet(out: IO[bytes], name: str, widths: Sequence[float] = (),
     it. ``out`` may be any writable binary file; a seekable one gets a zip without data
     descriptors. Raises :class:`ValueError` for a name Excel refuses.
     """
-    if not name or len(name) > NAME_LENGTH or _BAD_NAME.search(name) or name != legal(name):
+    if (not name or len(name) > NAME_LENGTH or _BAD_NAME.search(name) or name != legal(name)
+            or name.startswith("'") or name.endswith("'")):
         raise ValueError(f"not a worksheet name: {name!r}")
     workbook = DECLARATION + (
         f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><bookViews><workbookView activeTab="0"/></bookViews>'

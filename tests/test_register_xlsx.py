@@ -18,11 +18,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from pakn import xlsx
 from pakn.extensions import db
 from pakn.models import Feedback
 from pakn.office.register import COLUMNS, WIDTHS
 from pakn.operations import transaction
-from pakn.xlsx import HEADER, TITLE, write_sheet
+from pakn.xlsx import HEADER, MAX_COLUMNS, TITLE, write_sheet
 from workflows.calendar import TZ
 
 PARTS = {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
@@ -189,21 +190,32 @@ def test_what_a_cell_or_a_sheet_cannot_hold_is_refused():
     for value in (math.nan, math.inf):
         with pytest.raises(ValueError):
             written([[value]])
-    for name in ("", "a" * 32, "Sổ [1]", "Q1/2025", "a:b"):
+    for name in ("", "a" * 32, "Sổ [1]", "Q1/2025", "a:b", "'PAKN'"):
         with pytest.raises(ValueError):
             written([], name=name)
     assert sheet_of(written([], name="Sổ theo dõi 'PAKN' & <khác>")).title == "Sổ theo dõi 'PAKN' & <khác>"
+    with pytest.raises(ValueError):
+        written([[0] * (MAX_COLUMNS + 1)])
+
+
+def test_no_row_past_the_last_a_worksheet_holds(monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)  # Excel's 1,048,576, scaled down
+    with pytest.raises(ValueError), write_sheet(io.BytesIO(), "Trang 1") as sheet:
+        for i in range(4):
+            sheet.append([i])
+    assert list(sheet_of(written([[0], [1], [2]])).values) == [(0,), (1,), (2,)]
 
 
 def test_a_failure_half_way_leaves_no_workbook_a_spreadsheet_opens():
     out = io.BytesIO()
-    with pytest.raises(RuntimeError, match="the database went away"):
-        with write_sheet(out, "Trang 1") as sheet:
-            for i in range(2000):
-                sheet.append([i, "Nguyễn Văn An"])
-            raise RuntimeError("the database went away")
-    with pytest.raises(Exception):
-        load_workbook(io.BytesIO(out.getvalue()))
+    with pytest.raises(RuntimeError, match="the database went away"), write_sheet(out, "Trang 1") as sheet:
+        for i in range(2000):
+            sheet.append([i, "Nguyễn Văn An"])
+        raise RuntimeError("the database went away")
+    sheet_xml = zipfile.ZipFile(io.BytesIO(out.getvalue())).read("xl/worksheets/sheet1.xml")
+    assert b"Nguy" in sheet_xml  # rows were written, and the sheet is cut short
+    with pytest.raises(ElementTree.ParseError):
+        ElementTree.fromstring(sheet_xml)
 
 
 def test_memory_stays_flat_whatever_the_rows():
