@@ -24,3 +24,9 @@ def safe_cell(value: Any) -> Any:
 
 def safe_row(values) -> list:
     return [safe_cell(v) for v in values]
+
+
+def safe_texts(values: list[str]) -> list[str]:
+    """:func:`safe_row` of a row of text only (the register book's): the same cells, without a
+    call per cell (≈ a third of a microsecond, 2.2 million cells in a provincial year)."""
+    return ["'" + v if v.startswith(FORMULA_STARTS) else v for v in values]

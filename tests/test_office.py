@@ -678,14 +678,15 @@ def test_register_export_beyond_a_worksheet_says_the_period_had_more(app, client
 
 
 def test_a_failed_register_export_leaves_no_file_behind(app, client, login, world, monkeypatch, tmp_path):
-    """A database error half-way: a 500, and the rows already written (names, phones) are not
-    left in a temporary file."""
+    """A database error half-way: a 500, and the rows already written (names, phones) are never
+    in a file another process could open: the export goes into the response's unnamed file."""
     import tempfile
 
-    from pakn.office import register
+    from pakn.office import register, routes_more
 
     bulk_cases(app, world, 150)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(routes_more, "XLSX_SPOOL_BYTES", 1)  # on disk from the first row
     monkeypatch.setattr(register, "BATCH", 50)
     real, seen = register.forwarding_documents, []
 
@@ -699,7 +700,7 @@ def test_a_failed_register_export_leaves_no_file_behind(app, client, login, worl
     login("clerk")
     response = client.get("/office/register.xlsx?from=2025-01-01&to=2025-03-31")
     assert response.status_code == 500
-    assert seen[1] and seen[1][0].startswith("openpyxl.")  # the first 50 rows were on disk
+    assert seen == [[], []]  # nothing named in the temporary folder, before or during the failure
     assert list(tmp_path.iterdir()) == []
 
 # -- deadline board --------------------------------------------------------------------------------

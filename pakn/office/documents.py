@@ -17,6 +17,7 @@ from ..documents import Signer, documents_of, forwarding_content, issue_document
 from ..extensions import db
 from ..models import Feedback, GeneratedDocument, OutboxMessage, User
 from ..operations import office_agency
+from .register import ids_in
 
 
 def _signer(actor) -> Signer:
@@ -50,7 +51,7 @@ def document_refs(case_ids: list[int]) -> dict[int, str]:
         return {}
     rows = db.session.execute(select(  # the three columns only: a document's content is large
         GeneratedDocument.feedback_id, GeneratedDocument.reference, GeneratedDocument.issued_on).where(
-        GeneratedDocument.feedback_id.in_(case_ids), GeneratedDocument.kind == "forwarding")
+        ids_in(GeneratedDocument.feedback_id, case_ids), GeneratedDocument.kind == "forwarding")
         .order_by(GeneratedDocument.issued_at, GeneratedDocument.id))
     return {case_id: f"{reference} ngày {issued_on.strftime('%d/%m/%Y')}" for case_id, reference, issued_on in rows}
 
