@@ -41,22 +41,37 @@ def code_of(year: int, value: int) -> str:
     return f"PAKN-{year}-{value:0{_WIDTH}d}"
 
 
+@functools.cache
+def _column_plan(mapper) -> tuple[tuple[str, str, Any, bool], ...]:
+    """(attribute key, column key, Python default, default is callable) per column but the key."""
+    plan = []
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        if column.primary_key:
+            continue
+        default = column.default
+        if default is not None and not (default.is_scalar or default.is_callable):
+            default = None  # a sequence or SQL expression: the database's business
+        plan.append((attr.key, column.key, default.arg if default is not None else _UNSET,
+                     default is not None and default.is_callable))
+    return tuple(plan)
+
+
+_UNSET = object()
+
+
 def _column_values(obj: Any) -> dict[str, Any]:
     """The columns to INSERT for a transient object, as the ORM would: every column set on it,
     else with its Python default; a column neither set nor defaulted is left out (NULL, or its
     server default)."""
     state = db.inspect(obj)
+    held = state.dict
     out = {}
-    for attr in state.mapper.column_attrs:
-        column = attr.columns[0]
-        if column.primary_key:
-            continue
-        if attr.key in state.dict:
-            out[column.key] = state.dict[attr.key]
-        elif column.default is not None and column.default.is_scalar:
-            out[column.key] = column.default.arg
-        elif column.default is not None and column.default.is_callable:
-            out[column.key] = column.default.arg(None)
+    for key, column, default, call in _column_plan(state.mapper):
+        if key in held:
+            out[column] = held[key]
+        elif default is not _UNSET:
+            out[column] = default(None) if call else default
     return out
 
 
