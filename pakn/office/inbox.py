@@ -12,7 +12,7 @@ import base64
 import re
 from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from flask_babel import get_locale, get_translations, gettext
@@ -24,14 +24,18 @@ from workflows.engine import N_
 from workflows.glossary import Channel, ContentCategory, Kind, Subject
 from workflows.pakn import STAGED_STATES, WORKFLOW
 
-from flask import current_app, url_for
+from flask import current_app, get_template_attribute, url_for
+from jinja2.filters import do_truncate
+from markupsafe import Markup
 
 from ..access import scope_cases, sees_all_cases
-from ..caching import app_cache, scalar_marker
+from .. import reference
+from ..caching import app_cache
 from ..extensions import db
 from ..models import Agency, AuditEvent, CaseAssignment, Feedback, Field, StageVisit, User
 from ..models.types import UTCDateTime
 from ..text import clean_input, like_pattern
+from ..web.filters import localdate
 
 PAGE_SIZE = 50
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
@@ -310,7 +314,22 @@ def inbox_total(user: User, f: InboxFilter, now: datetime) -> int:
 def changes_cache():
     """Counts over cases: every change of a case writes an audit event (the operations layer),
     so the newest audit event id (one index probe) moves whenever any count may have moved."""
-    return app_cache("case-counts", scalar_marker(select(func.max(AuditEvent.id))))
+    return app_cache("case-counts", _changes_marker)
+
+
+_NEWEST_EVENT = select(func.max(AuditEvent.id))
+_NEWEST_EVENT_AND_TOKEN = select(func.max(AuditEvent.id), reference.TOKEN)
+
+
+def _changes_marker() -> Any:
+    """The newest audit event id, read in the same statement as the reference token, which
+    the rest of the request then uses (:func:`pakn.reference.note_token`): the inbox's menus
+    and the agency's name cost no statement of their own."""
+    if not reference.migrated():
+        return db.session.scalar(_NEWEST_EVENT)
+    newest, token = db.session.execute(_NEWEST_EVENT_AND_TOKEN).one()
+    reference.note_token(token)
+    return newest
 
 
 #: Published and the final states: they only grow (850,000 of 1,000,000 generated cases over
@@ -440,20 +459,49 @@ def office_clerks() -> list[User]:
 
 
 def choices() -> dict[str, Any]:
-    """Options of the filter form: the columns the options show, as rows (no ORM objects for
-    the ~100 agencies, fields and clerks listed on every inbox page)."""
+    """Options of the filter and bulk forms: the agencies' and fields' menus rendered once per
+    change of those tables (:func:`menus`), the clerks as rows (no ORM objects)."""
     from workflows.glossary import OFFICE_ROLES
 
     return {
-        "states": list(WORKFLOW.states.values()),
-        "agencies": db.session.execute(select(Agency.code, Agency.name, Agency.short_name, Agency.is_office)
-                                       .where(Agency.active.is_(True)).order_by(Agency.name)).all(),
-        "fields": db.session.execute(select(Field.code, Field.name).where(Field.active.is_(True))
-                                     .order_by(Field.name)).all(),
-        "channels": Channel.choices(), "kinds": Kind.choices(), "sorts": SORTS, "dues": DUE_FILTERS,
+        "states": list(WORKFLOW.states.values()), "menus": menus(),
         "clerks": db.session.execute(select(User.id, User.full_name).where(
             User.active.is_(True), User.role.in_(OFFICE_ROLES)).order_by(User.full_name)).all(),
     }
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A select's options, each rendered once unselected and once selected (the ``option``
+    macro of office/_macros.html): a page joins strings instead of rendering ~100 options."""
+    options: tuple[tuple[str, Markup, Markup], ...]
+
+    def html(self, *selected: str | None) -> Markup:
+        return Markup("".join(on if value in selected else off for value, off, on in self.options))
+
+    @classmethod
+    def of(cls, pairs) -> "Menu":
+        """The menu of (value, label) ``pairs``, in their order."""
+        option = get_template_attribute("office/_macros.html", "option")
+        return cls(tuple((value, option(value, label, False), option(value, label, True)) for value, label in pairs))
+
+
+def menus() -> dict[str, Menu]:
+    """The inbox's agency and field menus (filter and bulk forms), kept per process until an
+    agency or a field changes (:mod:`pakn.reference`'s token; names are data, not translated,
+    so one set serves every language)."""
+    return reference.cached("office-inbox-menus", _load_menus)
+
+
+def _load_menus() -> dict[str, Menu]:
+    menu = Menu.of
+    agencies = db.session.execute(select(Agency.code, Agency.name, Agency.short_name, Agency.is_office)
+                                  .where(Agency.active.is_(True)).order_by(Agency.name)).all()
+    fields = db.session.execute(select(Field.code, Field.name).where(Field.active.is_(True))
+                                .order_by(Field.name)).all()
+    return {"agencies": menu((a.code, a.short_name or a.name) for a in agencies),
+            "forward_agencies": menu((a.code, a.name) for a in agencies if not a.is_office),
+            "fields": menu((x.code, x.name) for x in fields)}
 
 
 _LABELS: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -467,18 +515,65 @@ def labels() -> dict[str, Any]:
     locale, catalog = str(get_locale()), get_translations()
     held = _LABELS.get(locale)
     if held is None or held[0] is not catalog:
-        held = _LABELS[locale] = (catalog, {
-            "states": {key: gettext(state.label) for key, state in WORKFLOW.states.items()},
-            "channels": {key: gettext(label) for key, label in Channel.choices()},
-            "kinds": [(key, gettext(label)) for key, label in Kind.choices()],
-            "dues": {key: gettext(label) for key, label in DUE_FILTERS.items()},
-            "sorts": {key: gettext(label) for key, label in SORTS.items()},
-            "urgency": {key: gettext(label) if label else "" for key, label in URGENCY_LABELS.items()},
-            "subjects": [(key, gettext(label)) for key, label in Subject.choices()],
-            "categories": [(key, gettext(label)) for key, label in ContentCategory.choices()],
-            "select": gettext("Chọn %(code)s"),  # %(code)s filled per row
-        })
+        held = _LABELS[locale] = (catalog, _translated_labels())
     return held[1]
+
+
+def _translated_labels() -> dict[str, Any]:
+    labels = {
+        "states": {key: gettext(state.label) for key, state in WORKFLOW.states.items()},
+        "channels": {key: gettext(label) for key, label in Channel.choices()},
+        "kinds": [(key, gettext(label)) for key, label in Kind.choices()],
+        "dues": {key: gettext(label) for key, label in DUE_FILTERS.items()},
+        "sorts": {key: gettext(label) for key, label in SORTS.items()},
+        "urgency": {key: gettext(label) if label else "" for key, label in URGENCY_LABELS.items()},
+        "subjects": [(key, gettext(label)) for key, label in Subject.choices()],
+        "categories": [(key, gettext(label)) for key, label in ContentCategory.choices()],
+        "select": gettext("Chọn %(code)s"),  # %(code)s filled per row
+    }
+    # The filter and bulk forms' fixed menus, rendered with the labels (as the agencies' are).
+    env = current_app.jinja_env
+    labels["menus"] = {
+        "states": Menu.of(labels["states"].items()), "dues": Menu.of(labels["dues"].items()),
+        "channels": Menu.of(labels["channels"].items()), "kinds": Menu.of(labels["kinds"]),
+        "sorts": Menu.of(labels["sorts"].items()), "subjects": Menu.of(labels["subjects"]),
+        "categories": Menu.of((k, f"{k}. {do_truncate(env, label, 50)}")
+                              for k, label in labels["categories"]),
+    }
+    return labels
+
+
+class RowView(NamedTuple):
+    """One row of office/inbox.html, each cell the text it shows. Built in Python once per
+    row: the template's filters, label look-ups and formats per cell were most of a page's
+    rendering (50 rows × 9 cells)."""
+    code: str
+    version: int
+    select_label: str
+    link: str
+    received: str
+    channel: str
+    title: str
+    field_name: str
+    agency_name: str
+    state: str
+    urgency: str
+    due_iso: str
+    due_text: str
+    urgency_label: str
+
+
+def row_views(rows: list[InboxRow], labels: dict[str, Any], link) -> list[RowView]:
+    """The cells of ``rows`` as office/inbox.html showed them with its filters (``localdate``,
+    ``truncate(90)``, ``format``), in the request's language (``labels``); ``link``: see
+    :func:`case_links`."""
+    env = current_app.jinja_env
+    channels, states, urgency, select_label = labels["channels"], labels["states"], labels["urgency"], labels["select"]
+    return [RowView(r.code, r.version, select_label % {"code": r.code}, link(r.code), localdate(r.received_at),
+                    channels[r.channel], do_truncate(env, r.title, 90), r.field_name, r.agency_name, states[r.state],
+                    r.urgency, r.due_at.isoformat() if r.due_at else "",
+                    r.due_date.strftime("%d/%m/%Y") if r.due_at else "", urgency[r.urgency])
+            for r in rows]
 
 
 #: Case codes are PAKN-2026-000123: nothing in them is quoted in a URL path.
