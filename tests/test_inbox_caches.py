@@ -82,3 +82,27 @@ def test_the_page_of_a_filter_is_kept_per_scope(app, world, make_case):
     assert officer.get("/office/").status_code in (302, 403, 404)
     html = officer.get("/agency/?view=all").get_data(as_text=True)
     assert mine in html and other not in html
+
+
+def test_the_agency_views_follow_the_clock_with_no_change_of_any_case(app, world, make_case):
+    """«Sắp đến hạn» gains a case when its due date enters the window, «Quá hạn» when it passes;
+    the kept pages of both are read again then, though no case changed."""
+    from .agency_support import listed_codes
+
+    code = make_case("in_progress")[0]
+    with app.app_context():
+        due = db.session.scalar(select(Feedback.answer_due_at).where(Feedback.code == code))
+    window = timedelta(days=app.config["AGENCY_DUE_SOON_DAYS"])
+
+    def views(moment, officer=None):
+        with time_machine.travel(moment, tick=False):
+            officer = officer or staff_client(app, "officer_a")
+            return officer, {v: listed_codes(officer.get(f"/agency/?view={v}").get_data(as_text=True))
+                             for v in ("due_soon", "overdue")}
+
+    officer, seen = views(due - window - timedelta(minutes=1))
+    assert seen == {"due_soon": [], "overdue": []}
+    assert views(due - window + timedelta(minutes=1), officer)[1] == {"due_soon": [code], "overdue": []}
+    officer, seen = views(due - timedelta(minutes=1))
+    assert seen == {"due_soon": [code], "overdue": []}
+    assert views(due + timedelta(minutes=1), officer)[1] == {"due_soon": [], "overdue": [code]}

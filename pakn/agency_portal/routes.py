@@ -37,7 +37,7 @@ from ..web.filters import localdate
 from . import bp
 from .documents import submit_with_document, visible_documents
 from .forms import FORMS, ActionForm, DraftForm, SubmitForm
-from .progress import progress_status, progress_statuses
+from .progress import progress_status, statuses
 from .queries import (
     DEFAULT_VIEW, VIEWS, BadCursor, agency_officers, counts, export_rows, page, row_views, tab_links,
 )
@@ -106,12 +106,13 @@ def inbox():
     view, text = _view_and_query()
     now = utcnow()
     try:
-        rows, next_cursor = page(current_user, view, text, request.args.get("after"), now)
+        found = page(current_user, view, text, request.args.get("after"), now)
     except BadCursor:
         abort(400)
-    return render_template("agency/inbox.html", view=view, q=text, next_cursor=next_cursor,
-                           rows=row_views(rows, progress_statuses(rows, now), now), tabs=tab_links(text),
-                           counts=counts(current_user, text, now), after=request.args.get("after"))
+    return render_template("agency/inbox.html", view=view, q=text, next_cursor=found.next_cursor,
+                           rows=row_views(found.rows, statuses(found.rows, found.last_progress, now), now),
+                           tabs=tab_links(text), counts=counts(current_user, text, now),
+                           after=request.args.get("after"))
 
 
 @bp.get("/export.csv")

@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from ..access import scope_cases, sees_all_cases
 from .. import reference
-from ..caching import app_cache
+from ..caching import MarkedCache, app_cache
 from ..extensions import db
 from ..models import Agency, AuditEvent, CaseAssignment, Feedback, Field, StageVisit, User
 from ..models.types import UTCDateTime
@@ -296,7 +296,7 @@ def _page_rows(user: User, f: InboxFilter, cursor: tuple[datetime, int] | None, 
 
     scope = (True, None) if sees_all_cases(user) else (False, user.agency_id)
     key = (scope, tuple(f.query_args(with_cursor=True)), limit)
-    return app_cache("office-inbox-pages", _changes_marker, PAGE_CACHE_SIZE).get(
+    return changes_cache("office-inbox-pages", PAGE_CACHE_SIZE).get(
         key, compute, current_app.config.get("COUNT_CACHE_SECONDS", 30),
         fresh=lambda held: now < held.valid_until).rows
 
@@ -365,11 +365,11 @@ def inbox_query(user: User, f: InboxFilter, now: datetime) -> Select:
 def inbox_total(user: User, f: InboxFilter, now: datetime) -> int:
     """How many cases the list ``f`` holds (whatever the cursor)."""
     return db.session.scalar(_filtered(_base(user, (func.count(),), f), f, now))
-def changes_cache():
-    """Counts over cases: every change of a case writes an audit event (the operations layer),
-    so the newest audit event id (one index probe) moves whenever any count may have moved
-    (:func:`_changes_marker`)."""
-    return app_cache("case-counts", _changes_marker)
+def changes_cache(name: str = "case-counts", size: int = MarkedCache.SIZE) -> MarkedCache:
+    """The cache ``name`` of values over cases (counts, pages): every change of a case writes
+    an audit event (the operations layer), so the newest audit event id (one index probe)
+    moves whenever any of them may have moved (:func:`_changes_marker`)."""
+    return app_cache(name, _changes_marker, size)
 
 
 _NEWEST_EVENT = select(func.max(AuditEvent.id))
