@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Callable, NamedTuple
 
 from flask import current_app, url_for
@@ -35,8 +34,8 @@ from ..access import visible_cases
 from ..extensions import db
 from ..models import Answer, Feedback, User
 from ..text import like_pattern
-from .progress import last_progress_updates
 from ..web.filters import localdate
+from .progress import last_progress_updates
 
 PAGE_SIZE = 25
 #: What an inbox row shows (agency/inbox.html) and its cursor needs: the page leaves the texts

@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field as dc_field
-from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -365,6 +365,8 @@ def inbox_query(user: User, f: InboxFilter, now: datetime) -> Select:
 def inbox_total(user: User, f: InboxFilter, now: datetime) -> int:
     """How many cases the list ``f`` holds (whatever the cursor)."""
     return db.session.scalar(_filtered(_base(user, (func.count(),), f), f, now))
+
+
 def changes_cache(name: str = "case-counts", size: int = MarkedCache.SIZE) -> MarkedCache:
     """The cache ``name`` of values over cases (counts, pages): every change of a case writes
     an audit event (the operations layer), so the newest audit event id (one index probe)
@@ -374,8 +376,6 @@ def changes_cache(name: str = "case-counts", size: int = MarkedCache.SIZE) -> Ma
 
 _NEWEST_EVENT = select(func.max(AuditEvent.id))
 _NEWEST_EVENT_AND_TOKEN = select(func.max(AuditEvent.id), reference.TOKEN)
-
-
 _MARKER_KEY = "pakn.case_changes_marker"
 
 
@@ -546,10 +546,11 @@ class Menu:
     options: tuple[tuple[str, Markup, Markup], ...]
 
     def html(self, *selected: str | None) -> Markup:
+        """The options, those whose value is among ``selected`` marked selected."""
         return Markup("".join(on if value in selected else off for value, off, on in self.options))
 
     @classmethod
-    def of(cls, pairs) -> "Menu":
+    def of(cls, pairs) -> Menu:
         """The menu of (value, label) ``pairs``, in their order."""
         option = get_template_attribute("office/_macros.html", "option")
         return cls(tuple((value, option(value, label, False), option(value, label, True)) for value, label in pairs))
@@ -563,14 +564,13 @@ def menus() -> dict[str, Menu]:
 
 
 def _load_menus() -> dict[str, Menu]:
-    menu = Menu.of
     agencies = db.session.execute(select(Agency.code, Agency.name, Agency.short_name, Agency.is_office)
                                   .where(Agency.active.is_(True)).order_by(Agency.name)).all()
     fields = db.session.execute(select(Field.code, Field.name).where(Field.active.is_(True))
                                 .order_by(Field.name)).all()
-    return {"agencies": menu((a.code, a.short_name or a.name) for a in agencies),
-            "forward_agencies": menu((a.code, a.name) for a in agencies if not a.is_office),
-            "fields": menu((x.code, x.name) for x in fields)}
+    return {"agencies": Menu.of((a.code, a.short_name or a.name) for a in agencies),
+            "forward_agencies": Menu.of((a.code, a.name) for a in agencies if not a.is_office),
+            "fields": Menu.of((x.code, x.name) for x in fields)}
 
 
 _LABELS: dict[str, tuple[Any, dict[str, Any]]] = {}
