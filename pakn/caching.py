@@ -29,14 +29,19 @@ class MarkedCache:
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, compute: Callable[[], Any], max_age: float):
+    def get(self, key: Hashable, compute: Callable[[], Any], max_age: float,
+            fresh: Callable[[Any], bool] | None = None):
+        """The value of ``key``, computed again when the marker moved, after ``max_age``
+        seconds, or when ``fresh(value)`` says it no longer holds (a bound the value carries,
+        e.g. the instant the next case becomes overdue)."""
         if max_age <= 0:
             return compute()
         marker = self._marker()
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0] == marker and now - hit[1] < max_age:
+            if (hit is not None and hit[0] == marker and now - hit[1] < max_age
+                    and (fresh is None or fresh(hit[2]))):
                 self._entries.move_to_end(key)
                 return hit[2]
         value = compute()

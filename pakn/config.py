@@ -161,7 +161,7 @@ class Config:
         #: Longest life (s) of the answer list's cached counts and filter menus; any publication
         #: renews them at once (pakn.portal.public.PublicationCache). 0 turns the cache off.
         self.PORTAL_CACHE_SECONDS = _env_int("PAKN_PORTAL_CACHE_SECONDS", 3600)
-        #: Longest life (s) of the staff lists' cached counts per state or view; any change of a
+        #: Longest life (s) of the staff lists' cached counts and pages (office and agency inboxes); any change of a
         #: case renews them at once (pakn.office.inbox.changes_cache). 0 turns the cache off.
         self.COUNT_CACHE_SECONDS = _env_int("PAKN_COUNT_CACHE_SECONDS", 30)
 

@@ -67,6 +67,20 @@ def _token() -> Any:
     return db.session.execute(_TOKEN).scalar()
 
 
+def migrated() -> bool:
+    """Whether :data:`TOKEN` can be read (the table exists): a caller reading it beside its
+    own marker checks this first, as :func:`cached` does."""
+    return _migrated()
+
+
+def note_token(token: Any) -> None:
+    """``token`` was read in this request beside another marker (one statement instead of
+    two): :func:`cached` uses it as the request's token, unless the request read one already
+    (a request keeps the first token it saw, so its values agree with each other)."""
+    if has_request_context():
+        request.environ.setdefault(_ENVIRON_KEY, token)
+
+
 def cached(key: Hashable, load: Callable[[], Any]) -> Any:
     """The value of ``key`` for the reference data as they are now (``load()`` once per change).
 

@@ -57,12 +57,23 @@ def progress_status(case: Feedback, now: datetime) -> ProgressStatus | None:
 def progress_statuses(cases: list[Feedback], now: datetime) -> dict[int, ProgressStatus | None]:
     """:func:`progress_status` of each case by id, with one query for the whole list (an inbox
     page) instead of one per case."""
-    asked = {c.id for c in cases if c.state in HANDLING and c.answer_due_at is not None}
-    last = dict(db.session.execute(
+    return statuses(cases, last_progress_updates(cases), now)
+
+
+def last_progress_updates(cases) -> dict[int, datetime]:
+    """The last progress update of each case (``id``, ``state``, ``answer_due_at``) an update
+    can be asked for, by id (cases without any are absent): one query for the list."""
+    asked = sorted(c.id for c in cases if c.state in HANDLING and c.answer_due_at is not None)
+    return dict(db.session.execute(
         select(AuditEvent.feedback_id, func.max(AuditEvent.at))
-        .where(AuditEvent.feedback_id.in_(sorted(asked)), AuditEvent.action == "post_progress")
+        .where(AuditEvent.feedback_id.in_(asked), AuditEvent.action == "post_progress")
         .group_by(AuditEvent.feedback_id)).all()) if asked else {}
-    return {c.id: _status(c, last.get(c.id), now) if c.id in asked else None for c in cases}
+
+
+def statuses(cases, last: dict[int, datetime], now: datetime) -> dict[int, ProgressStatus | None]:
+    """:func:`progress_status` of each case by id, given :func:`last_progress_updates`."""
+    return {c.id: _status(c, last.get(c.id), now) if c.state in HANDLING and c.answer_due_at is not None
+            else None for c in cases}
 
 
 def _status(case: Feedback, last: datetime | None, now: datetime) -> ProgressStatus:

@@ -19,13 +19,13 @@ and ``all`` by receipt, newest first. The cursor is the last row's sort value an
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import Select, and_, func, literal, or_, select
-from sqlalchemy.orm import joinedload, load_only
 
 from workflows.engine import N_
 from workflows.pakn import HANDLING
@@ -34,6 +34,8 @@ from ..access import visible_cases
 from ..extensions import db
 from ..models import Answer, Feedback, User
 from ..text import like_pattern
+from ..web.filters import localdate
+from .progress import last_progress_updates
 
 PAGE_SIZE = 25
 #: What an inbox row shows (agency/inbox.html) and its cursor needs: the page leaves the texts
@@ -132,22 +134,121 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
         raise BadCursor(raw) from None
 
 
-def page(user: User, view: View, text: str | None, after: str | None, now: datetime
-         ) -> tuple[list[Feedback], str | None]:
-    """One page of the view after the cursor ``after``, and the cursor of the next page."""
-    query = ordered(filtered(user, view, text, now), view)
-    if after:
-        value, ident = decode_cursor(after)
-        col = _sort_column(view)
-        if view.newest_first:
-            query = query.where(or_(col < value, and_(col == value, Feedback.id < ident)))
-        else:
-            query = query.where(or_(col > value, and_(col == value, Feedback.id > ident)))
-    query = query.options(load_only(*ROW_COLUMNS), joinedload(Feedback.assignee))
-    rows = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return rows, encode_cursor(view, rows[-1]) if more and rows else None
+#: Pages kept per web process (each ≤ 26 rows of short columns).
+PAGE_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a view as read from the database: plain rows (the :data:`ROW_COLUMNS` and
+    ``assignee_name``), the last progress update of each case being handled, the next page's
+    cursor, and until when the page holds if no case changes (the views read the clock)."""
+    rows: list
+    last_progress: dict[int, datetime]
+    next_cursor: str | None
+    valid_until: datetime
+
+
+def page(user: User, view: View, text: str | None, after: str | None, now: datetime) -> Page:
+    """One page of the view after the cursor ``after``, kept per process like the office's
+    pages (:func:`pakn.office.inbox.changes_cache`'s marker: until a case or the reference
+    data change, at most ``COUNT_CACHE_SECONDS``) and until the clock moves a case into or out
+    of the view (:func:`_valid_until`). Raises :class:`BadCursor` for a cursor not made here."""
+    from ..office.inbox import changes_cache
+
+    cursor = decode_cursor(after) if after else None
+
+    def compute() -> Page:
+        query = ordered(filtered(user, view, text, now), view)
+        if cursor is not None:
+            value, ident = cursor
+            col = _sort_column(view)
+            if view.newest_first:
+                query = query.where(or_(col < value, and_(col == value, Feedback.id < ident)))
+            else:
+                query = query.where(or_(col > value, and_(col == value, Feedback.id > ident)))
+        query = query.with_only_columns(*ROW_COLUMNS, User.full_name.label("assignee_name")).outerjoin(
+            User, User.id == Feedback.assignee_id)
+        rows = db.session.execute(query.limit(PAGE_SIZE + 1)).all()
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        return Page(rows, last_progress_updates(rows), encode_cursor(view, rows[-1]) if more and rows else None,
+                    _valid_until(user, view, now))
+
+    key = ("agency-page", user.id, user.agency_id, view.key, (text or "").strip(), after)
+    return changes_cache("agency-inbox-pages", PAGE_CACHE_SIZE).get(
+        key, compute, current_app.config.get("COUNT_CACHE_SECONDS", 30), fresh=lambda held: now < held.valid_until)
+
+
+def _valid_until(user: User, view: View, now: datetime) -> datetime:
+    """Until when ``view`` read at ``now`` keeps its cases if none changes: «overdue» until the
+    next of the agency's cases being handled falls due; «due soon» also until a due date enters
+    its window; the other views do not read the clock (a row's badges are computed per view)."""
+    from ..office.inbox import FAR_FUTURE
+
+    def next_due(after: datetime) -> datetime:
+        return db.session.scalar(_open(visible_cases(user), user, now).with_only_columns(
+            func.min(Feedback.answer_due_at)).where(Feedback.answer_due_at >= after)) or FAR_FUTURE
+
+    if view.key == "overdue":
+        return next_due(now)
+    if view.key == "due_soon":
+        days = timedelta(days=current_app.config["AGENCY_DUE_SOON_DAYS"])
+        return min(next_due(now), next_due(now + days) - days)
+    return FAR_FUTURE
+
+
+class RowView(NamedTuple):
+    """One row of agency/inbox.html, each cell the text it shows, built once per row in Python
+    (the template's ``url_for``, ``state_label``, ``localdate`` and ``due_badge`` per row were
+    most of the page's rendering)."""
+    link: str
+    code: str
+    title: str
+    state: str
+    info_requested: bool
+    update_required: bool
+    assignee: str | None
+    received: str
+    due_iso: str
+    due_text: str
+    overdue: bool
+
+
+#: Case codes are PAKN-2026-000123: nothing in them is quoted in a URL path.
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9-]+")
+_CODE_SLOT = "0CODE0"
+
+
+def row_views(rows: list, statuses: dict, now: datetime) -> list[RowView]:
+    """The cells of an inbox page's ``rows`` (:class:`Page`; ``statuses``: :func:`.progress.statuses`),
+    in the request's language: the case link as ``url_for`` builds it, with the route built
+    once per page; the state labels translated once per catalog."""
+    from ..office.inbox import labels
+
+    states = labels()["states"]
+    slot = url_for("agency.case_page", code=_CODE_SLOT)
+
+    def link(code: str) -> str:
+        return slot.replace(_CODE_SLOT, code, 1) if _PLAIN_CODE.fullmatch(code) else url_for(
+            "agency.case_page", code=code)
+
+    views = []
+    for case in rows:
+        due, status = case.answer_due_at, statuses[case.id]
+        views.append(RowView(
+            link(case.code), case.code, case.title, states.get(case.state), case.info_requested_at is not None,
+            bool(status and status.required), case.assignee_name,
+            localdate(case.received_at), due.isoformat() if due else "", localdate(due),
+            due is not None and case.state in HANDLING and due < now))
+    return views
+
+
+def tab_links(text: str | None) -> dict[str, str]:
+    """Each view's tab link with the search ``text``, as ``url_for`` builds it, with the route
+    built once."""
+    slot = url_for("agency.inbox", view="0VIEW0", q=text or None)
+    return {key: slot.replace("0VIEW0", key, 1) for key in VIEWS}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from workflows.engine import N_
 from workflows.glossary import AGENCY_ROLES, AnswerOutcome
 from workflows.pakn import HANDLING, WORKFLOW
 
+from .. import reference
 from ..access import visible_answers, visible_attachments, visible_cases
 from ..extensions import db, login_manager
 from ..models import Agency, Answer, Attachment, AuditEvent, Feedback
@@ -36,8 +37,10 @@ from ..web.filters import localdate
 from . import bp
 from .documents import submit_with_document, visible_documents
 from .forms import FORMS, ActionForm, DraftForm, SubmitForm
-from .progress import progress_status, progress_statuses
-from .queries import DEFAULT_VIEW, VIEWS, BadCursor, agency_officers, counts, export_rows, page
+from .progress import progress_status, statuses
+from .queries import (
+    DEFAULT_VIEW, VIEWS, BadCursor, agency_officers, counts, export_rows, page, row_views, tab_links,
+)
 from .stats import dashboard_stats
 from .timeline import agency_timeline
 
@@ -72,9 +75,18 @@ ANSWER_STATUS_LABELS = {
 }
 
 
+def _agency_name() -> str:
+    """The user's agency's name for the portal's header, kept per process until an agency
+    changes (:mod:`pakn.reference`): on the inbox the token comes with the counts' marker, so
+    the header costs no statement."""
+    agency_id = current_user.agency_id
+    return reference.cached(("agency-name", agency_id),
+                            lambda: db.session.scalar(select(Agency.name).where(Agency.id == agency_id)))
+
+
 @bp.context_processor
 def _helpers():
-    return {"state_label": state_label, "action_label": action_label,
+    return {"state_label": state_label, "action_label": action_label, "agency_name": _agency_name,
             "outcome_label": lambda code: coded_label(AnswerOutcome, code), "views": VIEWS,
             "answer_status": lambda s: gettext(ANSWER_STATUS_LABELS[s]) if s in ANSWER_STATUS_LABELS else s,
             "stage_labels": {k: s.label for k, s in WORKFLOW.stages.items()}}
@@ -94,12 +106,12 @@ def inbox():
     view, text = _view_and_query()
     now = utcnow()
     try:
-        rows, next_cursor = page(current_user, view, text, request.args.get("after"), now)
+        found = page(current_user, view, text, request.args.get("after"), now)
     except BadCursor:
         abort(400)
-    statuses = progress_statuses(rows, now)
-    return render_template("agency/inbox.html", view=view, q=text, rows=rows, next_cursor=next_cursor,
-                           counts=counts(current_user, text, now), statuses=statuses, now=now,
+    return render_template("agency/inbox.html", view=view, q=text, next_cursor=found.next_cursor,
+                           rows=row_views(found.rows, statuses(found.rows, found.last_progress, now), now),
+                           tabs=tab_links(text), counts=counts(current_user, text, now),
                            after=request.args.get("after"))
 
 

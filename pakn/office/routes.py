@@ -28,7 +28,7 @@ from .actions import Outcome, assign, fire, stale_message
 from .forms import ANSWER_STATUS_LABELS, LABELS, build_fields, defaults_for, form_values, payload_from_form
 from .inbox import (
     URGENCY_LABELS, FILTER_KEYS, case_links, choices, inbox_page, labels as inbox_labels,
-    next_case as find_next_case, office_clerks, parse_filter, urgency,
+    next_case as find_next_case, office_clerks, parse_filter, row_views, urgency,
 )
 from .redaction import find_personal_data, proposal
 from .suggestions import suggest
@@ -68,8 +68,10 @@ def inbox():
     saved = db.session.scalars(select(SavedFilter).where(SavedFilter.user_id == current_user.id)
                                .order_by(SavedFilter.name)).all()
     list_qs = f.query_string()
-    return render_template("office/inbox.html", f=f, page=page, now=now, labels=inbox_labels(), saved=saved,
-                           list_qs=list_qs, case_link=case_links(list_qs), workflow=WORKFLOW, **choices())
+    labels = inbox_labels()
+    return render_template("office/inbox.html", f=f, page=page, now=now, labels=labels, saved=saved,
+                           list_qs=list_qs, rows=row_views(page.rows, labels, case_links(list_qs)),
+                           workflow=WORKFLOW, **choices())
 
 
 @bp.post("/filters")
