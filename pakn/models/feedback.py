@@ -163,8 +163,9 @@ def _refresh_search_text(mapper, connection, case: Feedback) -> None:
 class FeedbackCounter(db.Model):
     """The per-year sequence behind readable codes (PAKN-2026-000123).
 
-    Incremented with a single UPDATE in the submitting transaction, so codes are unique
-    and gap-free for committed cases on SQLite and PostgreSQL alike.
+    Incremented by an upsert inside the statement that writes the case
+    (:mod:`pakn.operations.intake`), in the submitting transaction, so codes are unique and
+    gap-free for committed cases on SQLite and PostgreSQL alike.
     """
 
     __tablename__ = "feedback_counter"
