@@ -17,8 +17,6 @@ from typing import Any, Callable, Hashable
 
 from flask import current_app
 
-from .extensions import db
-
 
 class MarkedCache:
     SIZE = 512
@@ -62,6 +60,3 @@ def app_cache(name: str, marker: Callable[[], Any], size: int = MarkedCache.SIZE
         cache = caches[name] = MarkedCache(marker, size)
     return cache
 
-
-def scalar_marker(statement) -> Callable[[], Any]:
-    return lambda: db.session.scalar(statement)
