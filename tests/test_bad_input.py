@@ -455,6 +455,9 @@ NAMES = st.one_of(
 @given(name=NAMES)
 def test_any_file_name_is_stored_under_a_random_name_and_served_as_an_attachment(app, client, world, clerk, name):
     raw_name = name.encode("utf-8", "surrogatepass").replace(b'"', b"%22").replace(b"\r", b"").replace(b"\n", b"")
+    # A name of line breaks only is sent as filename="": what a browser sends for an empty file
+    # input, i.e. no file (the form is accepted without one). Not a name to store.
+    assume(raw_name)
     response = post_raw_form(client, files=[(raw_name, simple_pdf())])
     assert response.status_code == 303, text(response)[:300]
     code = response.headers["Location"].rsplit("/", 1)[-1]
