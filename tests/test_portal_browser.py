@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -73,7 +72,23 @@ def click_and_load(driver, element) -> None:
     returns as soon as the navigation starts; reading the page then may see the old one)."""
     old_page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(driver, 15).until(_gone(old_page))
+
+
+def _gone(element):
+    """Selenium's ``staleness_of``, also when Chromium, asked in the middle of the navigation,
+    answers that the node "does not belong to the document" instead of calling it stale."""
+    def check(driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as err:
+            if "does not belong to the document" in str(err):
+                return True
+            raise
+        return False
+    return check
 
 
 def phone(driver, height: int = PHONE[1]) -> None:
