@@ -49,9 +49,14 @@ def last_progress_update(case: Feedback) -> datetime | None:
 def progress_status(case: Feedback, now: datetime) -> ProgressStatus | None:
     """The case's progress-update status, or None when no update can be asked for
     (not being handled by an agency, or no answer clock)."""
-    if case.state not in HANDLING or case.answer_due_at is None:
+    if not _asked(case):
         return None
     return _status(case, last_progress_update(case), now)
+
+
+def _asked(case) -> bool:
+    """Whether a progress update can be asked for: being handled by an agency, with an answer clock."""
+    return case.state in HANDLING and case.answer_due_at is not None
 
 
 def progress_statuses(cases: list[Feedback], now: datetime) -> dict[int, ProgressStatus | None]:
@@ -63,7 +68,7 @@ def progress_statuses(cases: list[Feedback], now: datetime) -> dict[int, Progres
 def last_progress_updates(cases) -> dict[int, datetime]:
     """The last progress update of each case (``id``, ``state``, ``answer_due_at``) an update
     can be asked for, by id (cases without any are absent): one query for the list."""
-    asked = sorted(c.id for c in cases if c.state in HANDLING and c.answer_due_at is not None)
+    asked = sorted(c.id for c in cases if _asked(c))
     return dict(db.session.execute(
         select(AuditEvent.feedback_id, func.max(AuditEvent.at))
         .where(AuditEvent.feedback_id.in_(asked), AuditEvent.action == "post_progress")
@@ -72,8 +77,7 @@ def last_progress_updates(cases) -> dict[int, datetime]:
 
 def statuses(cases, last: dict[int, datetime], now: datetime) -> dict[int, ProgressStatus | None]:
     """:func:`progress_status` of each case by id, given :func:`last_progress_updates`."""
-    return {c.id: _status(c, last.get(c.id), now) if c.state in HANDLING and c.answer_due_at is not None
-            else None for c in cases}
+    return {c.id: _status(c, last.get(c.id), now) if _asked(c) else None for c in cases}
 
 
 def _status(case: Feedback, last: datetime | None, now: datetime) -> ProgressStatus:

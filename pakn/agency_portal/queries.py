@@ -19,7 +19,6 @@ and ``all`` by receipt, newest first. The cursor is the last row's sort value an
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, NamedTuple
@@ -215,24 +214,14 @@ class RowView(NamedTuple):
     overdue: bool
 
 
-#: Case codes are PAKN-2026-000123: nothing in them is quoted in a URL path.
-_PLAIN_CODE = re.compile(r"[A-Za-z0-9-]+")
-_CODE_SLOT = "0CODE0"
-
-
 def row_views(rows: list, statuses: dict, now: datetime) -> list[RowView]:
     """The cells of an inbox page's ``rows`` (:class:`Page`; ``statuses``: :func:`.progress.statuses`),
     in the request's language: the case link as ``url_for`` builds it, with the route built
     once per page; the state labels translated once per catalog."""
-    from ..office.inbox import labels
+    from ..office.inbox import code_links, labels
 
     states = labels()["states"]
-    slot = url_for("agency.case_page", code=_CODE_SLOT)
-
-    def link(code: str) -> str:
-        return slot.replace(_CODE_SLOT, code, 1) if _PLAIN_CODE.fullmatch(code) else url_for(
-            "agency.case_page", code=code)
-
+    link = code_links("agency.case_page")
     views = []
     for case in rows:
         due, status = case.answer_due_at, statuses[case.id]

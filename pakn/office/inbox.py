@@ -650,13 +650,18 @@ _PLAIN_CODE = re.compile(r"[A-Za-z0-9-]+")
 _CODE_SLOT = "0CODE0"
 
 
-def case_links(list_qs: str):
-    """``link(code)``: the case page's URL carrying the list ``list_qs``, as ``url_for`` builds
-    it, with the route built once per page instead of once per row."""
-    template = url_for("office.case_page", code=_CODE_SLOT, list=list_qs or None)
+def code_links(endpoint: str, **values):
+    """``link(code)``: the URL of ``endpoint`` for a case code (and ``values``), as ``url_for``
+    builds it, with the route built once per page instead of once per row."""
+    template = url_for(endpoint, code=_CODE_SLOT, **values)
 
     def link(code: str) -> str:
         if _PLAIN_CODE.fullmatch(code):
             return template.replace(_CODE_SLOT, code, 1)  # the path comes before the query
-        return url_for("office.case_page", code=code, list=list_qs or None)
+        return url_for(endpoint, code=code, **values)
     return link
+
+
+def case_links(list_qs: str):
+    """``link(code)``: the office case page's URL carrying the list ``list_qs``."""
+    return code_links("office.case_page", list=list_qs or None)
