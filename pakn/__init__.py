@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import INSTANCE_DIR, Config, database_url
+from . import liveness
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -42,15 +43,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Statement parameters (citizens' names, addresses…) stay out of error messages and logs.
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,
                                              **settings.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
-    if str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
-        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
-                                                 **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config.from_mapping(settings)
     app.json.ensure_ascii = False  # Vietnamese stays readable (and shorter) in JSON responses
 
     from . import models  # noqa: F401  (registers the tables)
 
     db.init_app(app)
+    if str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        with app.app_context():
+            # A pooled connection that died with its server is replaced at checkout (no 500).
+            liveness.watch(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -212,10 +212,9 @@ class Config:
         #: Local hour (Asia/Ho_Chi_Minh) from which the relay writes the day's digests.
         self.DIGEST_HOUR = _env_int("PAKN_DIGEST_HOUR", 7)
 
+        #: (PostgreSQL: a pooled connection that died with its server is replaced at checkout
+        #: by pakn.liveness, without pool_pre_ping's round trip.)
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
-        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-            # Survive a database restart without a 500 per pooled connection.
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.JSON_SORT_KEYS = False
 
     def as_dict(self) -> dict[str, Any]:

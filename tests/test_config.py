@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 from pakn import config as config_module
+from pakn.extensions import db
 
 
 @pytest.fixture
@@ -54,8 +55,31 @@ def test_database_urls_get_the_psycopg3_driver(url, expected):
     assert config_module.database_url(url) == expected
 
 
-def test_postgresql_connections_are_checked_before_use(fresh_config, monkeypatch):
-    module, _ = fresh_config
-    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
-    cfg = module.Config()
-    assert cfg.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True}
+def test_pooled_connections_the_server_ended_are_replaced_without_an_error(app):
+    """pakn.liveness: connections ended by the server while pooled (pg_terminate_backend, as
+    on a restart or an idle timeout) are found at checkout and replaced; the pages answer."""
+    if app.config["BACKEND"] != "postgresql":
+        pytest.skip("PostgreSQL's pooled connections")
+    from sqlalchemy import create_engine, text
+
+    client = app.test_client()
+    assert client.get("/tra-loi").status_code == 200
+    with app.app_context():
+        # Three connections in the pool, each with its server process id.
+        held = [db.engine.connect() for _ in range(3)]
+        pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar() for conn in held]
+        for conn in held:
+            conn.close()
+        url = db.engine.url
+    other = create_engine(url)
+    with other.connect() as conn:
+        ended = conn.execute(text("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest(:pids) AS pid"),
+                             {"pids": pids}).scalar()
+    other.dispose()
+    assert ended == 3
+    for _ in range(4):  # every pooled connection is dead: each checkout finds one and replaces it
+        assert client.get("/tra-loi").status_code == 200
+    assert client.get("/gop-y").status_code == 200
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() not in pids

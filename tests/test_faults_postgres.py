@@ -10,7 +10,7 @@ connection dies.
 What is asserted: the request in flight gets a 503 in Vietnamese (HTML page or the JSON
 envelope) with no trace, SQL or driver name; nothing of it is stored (no case, outbox row,
 audit event, attachment row or file); what was committed before the crash is still there; the
-very next request succeeds in the same app (``pool_pre_ping`` replaces the dead pooled
+very next request succeeds in the same app (``pakn.liveness`` replaces the dead pooled
 connections). Then a delivery job running while the database is down fails and is retried by
 RQ with backoff, the outbox row stays pending, and once the database is back one mail arrives.
 """
@@ -108,7 +108,7 @@ def submit_form(client, **extra):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_restart_between_requests_is_invisible(pg_app, cluster, mode):
-    """pool_pre_ping: the pooled connections died with the server; the next request gets a new one."""
+    """pakn.liveness: the pooled connections died with the server; the next request gets a new one."""
     client = pg_app.test_client()
     assert submit_api(client).status_code == 201
     assert client.get("/tra-loi").status_code == 200  # a second pooled connection, used and returned

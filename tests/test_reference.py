@@ -133,3 +133,52 @@ def test_an_agency_renamed_elsewhere_shows_at_once_on_the_kept_public_pages(app,
     _elsewhere(app, "UPDATE agency SET name = :name WHERE code = 'SXD'", name="Sở Xây dựng và Quy hoạch")
     assert "Sở Xây dựng và Quy hoạch" in client.get(f"/tra-loi/{code}").get_data(as_text=True)
     assert "Sở Xây dựng và Quy hoạch" in client.get("/tra-loi").get_data(as_text=True)  # the agency menu
+
+
+# -- the citizen's submission reads the token in its write (reference.optimistic) ------------
+def _code_number(code: str) -> int:
+    return int(code.rsplit("-", 1)[-1])
+
+
+def test_a_day_off_added_while_the_form_is_open_governs_the_submission(app, client, world):
+    """The form was fetched before the change, so the process still holds the old calendar when
+    the form is sent: the write finds the change, and the case is computed again under it."""
+    with time_machine.travel(MONDAY, tick=False):
+        first = _submit(client)
+        values = form_values(client.get("/gop-y").get_data(as_text=True))
+        _elsewhere(app, "INSERT INTO calendar_overlay (day, kind, note, created_at) "
+                        "VALUES (:day, 'day_off', 'Thông báo nghỉ bù (thử nghiệm)', :now)",
+                   day=date(2026, 3, 4), now=MONDAY)
+        response = client.post("/gop-y", data={**FORM, "field": "xay_dung", **values})
+        assert response.status_code == 303
+        second = response.headers["Location"].rsplit("/", 1)[-1]
+    with app.app_context():
+        due = dict(db.session.execute(
+            select(Feedback.code, StageVisit.due_date).join(Feedback, Feedback.id == StageVisit.feedback_id)
+            .where(Feedback.code.in_([first, second]), StageVisit.stage == "classify")).all())
+        count = db.session.scalar(select(db.func.count()).select_from(Feedback))
+    assert due == {first: date(2026, 3, 9), second: date(2026, 3, 10)}
+    # The first run's write was rolled back whole: one case more, the next code, no gap.
+    assert _code_number(second) == _code_number(first) + 1
+    assert count == 2
+
+
+def test_a_field_closed_while_the_form_is_open_refuses_the_submission(app, client, world):
+    _submit(client)
+    values = form_values(client.get("/gop-y").get_data(as_text=True))
+    _elsewhere(app, "UPDATE field SET active = :no WHERE code = 'xay_dung'", no=False)
+    refused = client.post("/gop-y", data={**FORM, "field": "xay_dung", **values})
+    assert refused.status_code == 422
+    assert "Lĩnh vực không tồn tại." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Feedback)) == 1
+
+
+def test_a_refused_form_shows_the_menu_as_it_is_now(app, client, world):
+    """A submission that writes nothing still checks the token before it answers: the menu of
+    the refused form is the one in force, not the one this process held."""
+    values = form_values(client.get("/gop-y").get_data(as_text=True))
+    _elsewhere(app, "UPDATE field SET name = :name WHERE code = 'xay_dung'", name="Xây dựng và đô thị")
+    refused = client.post("/gop-y", data={**FORM, "field": "xay_dung", **values, "title": ""})
+    assert refused.status_code == 422
+    assert "Xây dựng và đô thị" in refused.get_data(as_text=True)

@@ -21,12 +21,15 @@ outbox ids are handed to the relay like those of a flush.
 from __future__ import annotations
 
 import functools
+import re
+from datetime import date, datetime
 from typing import Any, Iterable
 
-from sqlalchemy import Integer, Text, bindparam, case as when, cast, func, insert, select, text
+from sqlalchemy import Integer, Text, bindparam, case as when, cast, func, insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
 
+from .. import reference
 from ..extensions import db
 from ..models import AuditEvent, Feedback, OutboxMessage, StageVisit
 from ..models.outbox import NEW_OUTBOX_IDS
@@ -42,8 +45,9 @@ def code_of(year: int, value: int) -> str:
 
 
 @functools.cache
-def _column_plan(mapper) -> tuple[tuple[str, str, Any, bool], ...]:
-    """(attribute key, column key, Python default, default is callable) per column but the key."""
+def _column_plan(mapper) -> tuple[tuple[str, str, Any, bool, Any], ...]:
+    """(attribute key, column key, Python default, default is callable, the function it wraps)
+    per column but the key."""
     plan = []
     for attr in mapper.column_attrs:
         column = attr.columns[0]
@@ -52,27 +56,67 @@ def _column_plan(mapper) -> tuple[tuple[str, str, Any, bool], ...]:
         default = column.default
         if default is not None and not (default.is_scalar or default.is_callable):
             default = None  # a sequence or SQL expression: the database's business
-        plan.append((attr.key, column.key, default.arg if default is not None else _UNSET,
-                     default is not None and default.is_callable))
+        call = default is not None and default.is_callable
+        plan.append((attr.key, column.key, default.arg if default is not None else _UNSET, call,
+                     getattr(default.arg, "__wrapped__", default.arg) if call else None))
     return tuple(plan)
 
 
 _UNSET = object()
+#: A default's value that may be written as SQL text in a statement kept per shape: the
+#: models' constant defaults (0, "pending", False) are such, the same for every case.
+_LITERAL = re.compile(r"[a-z_]{1,40}")
 
 
-def _column_values(obj: Any) -> dict[str, Any]:
+def _column_values(obj: Any, calls: dict) -> tuple[dict[str, Any], dict[str, Any]]:
     """The columns to INSERT for a transient object, as the ORM would: every column set on it,
     else with its Python default; a column neither set nor defaulted is left out (NULL, or its
-    server default)."""
+    server default). Also the columns that took their default: column → how the statement
+    writes it, ``("=", SQL text)`` or ``("@", bind name)``. A callable default is called once per ``calls`` (one
+    write) when its value is immutable: the created_at of the case and of its rows is one
+    instant, and one bound value."""
     state = db.inspect(obj)
     held = state.dict
-    out = {}
-    for key, column, default, call in _column_plan(state.mapper):
+    out, defaulted = {}, {}
+    for key, column, default, call, function in _column_plan(state.mapper):
         if key in held:
             out[column] = held[key]
-        elif default is not _UNSET:
-            out[column] = default(None) if call else default
-    return out
+        elif default is _UNSET:
+            continue
+        elif not call:
+            out[column] = default
+            sql = _literal(default)
+            if sql is not None:
+                defaulted[column] = ("=", sql)
+        elif function in calls:
+            out[column] = calls[function]
+            defaulted[column] = ("@", _shared_name(function))
+        else:
+            out[column] = value = default(None)
+            if isinstance(value, (datetime, date, str, int)):
+                calls[function] = value
+                defaulted[column] = ("@", _shared_name(function))
+    return out, defaulted
+
+
+def _literal(value: Any) -> Any:
+    """The SQL text of a constant default (a string in quotes), or None to bind it like any
+    value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and _LITERAL.fullmatch(value):
+        return f"'{value}'"
+    return None
+
+
+_SHARED: dict[Any, str] = {}
+
+
+def _shared_name(function: Any) -> str:
+    """The bind name of a callable default's value shared by the rows of one write."""
+    return _SHARED.setdefault(function, f"d{len(_SHARED)}")
 
 
 def _search_rest(case: Feedback) -> str:
@@ -99,15 +143,17 @@ def write_new_case(case: Feedback, year: int, visit: StageVisit | None, event: A
     ``event.data`` gets the case's code. Flushes nothing else; the caller commits."""
     bound = list(bound)
     rest = _search_rest(case)
-    values = {
-        "case": _column_values(case), "visit": _column_values(visit) if visit is not None else None,
-        "event": _column_values(event), "outbox": [_column_values(o) for o in outbox],
-        "bound": [_column_values(b) for b in bound],
-    }
+    calls: dict = {}
+    rows = {"case": _column_values(case, calls),
+            "visit": _column_values(visit, calls) if visit is not None else None,
+            "event": _column_values(event, calls), "outbox": [_column_values(o, calls) for o in outbox],
+            "bound": [_column_values(b, calls) for b in bound]}
+    values = {k: (v[0] if isinstance(v, tuple) else [r[0] for r in v] if isinstance(v, list) else None)
+              for k, v in rows.items()}
     values["case"]["version"] = 1  # the version counter starts at 1 (the ORM's version_id_col)
     tables = tuple(type(b).__table__ for b in bound)
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = _write_postgresql(year, rest, values, tables)
+        ids = _write_postgresql(year, rest, rows, tables, calls)
     else:
         ids = _write_sequential(year, rest, values, tables)
     _attach(case, visit, event, outbox, bound, values, ids, rest)
@@ -120,20 +166,36 @@ def _columns(table, row: dict, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
                  if k not in skip and (v is not None or table.c[k].server_default is not None))
 
 
+def _shape(table, row: tuple[dict, dict], skip: tuple[str, ...]) -> tuple:
+    """The columns written, each with how: None (its own bound value) or a default's form."""
+    values, defaulted = row
+    return tuple((k, defaulted.get(k)) for k in _columns(table, values, skip))
+
+
 @functools.cache
 def _position(table) -> dict[str, int]:
     return {k: i for i, k in enumerate(table.c.keys())}
 
 
-def _binds(table, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
-    """A typed placeholder per column, named by prefix and column position (short names)."""
+def _binds(table, prefix: str, columns: tuple) -> dict[str, Any]:
+    """The SQL of each column: a typed placeholder named by prefix and column position (short
+    names), a constant default as SQL text, a shared default's placeholder."""
     at = _position(table)
-    return {k: bindparam(f"{prefix}{at[k]}", type_=table.c[k].type) for k in columns}
+    out = {}
+    for k, how in columns:
+        kind = table.c[k].type
+        if how is None:
+            out[k] = bindparam(f"{prefix}{at[k]}", type_=kind)
+        elif how[0] == "=":
+            out[k] = literal_column(how[1], kind)
+        else:
+            out[k] = bindparam(how[1], type_=kind)
+    return out
 
 
-def _params(table, prefix: str, row: dict, columns: tuple[str, ...]) -> dict[str, Any]:
+def _params(table, prefix: str, row: dict, columns: tuple) -> dict[str, Any]:
     at = _position(table)
-    return {f"{prefix}{at[k]}": row[k] for k in columns}
+    return {f"{prefix}{at[k]}": row[k] for k, how in columns if how is None}
 
 
 _SKIP = {"f": ("code", "search_text"), "v": ("feedback_id",), "e": ("feedback_id", "data"),
@@ -141,17 +203,22 @@ _SKIP = {"f": ("code", "search_text"), "v": ("feedback_id",), "e": ("feedback_id
 
 
 @functools.lru_cache(maxsize=256)
-def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox: tuple, bound: tuple):
+def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox: tuple, bound: tuple,
+                          token: bool):
     """The intake statement for one shape of rows (the columns written in each), built once.
 
     Built once because building it per case cost more Python than the ORM's flush (its
     construction and cache key: ≈ 100 columns). Shapes are few: the web form's optional fields.
-    Columns left NULL are not written, so the SQL stays under psycopg's 4 KB limit for caching
-    its conversion of the query (parsed again on every execution above it).
+    Columns left NULL are not written, constant defaults are SQL text and the rows' shared
+    defaults (created_at…) one bound value: psycopg keeps its conversion of a query of at most
+    4 KB and 50 bound values (parsed again on every execution above either).
     """
     counter = _COUNTER_NEXT.cte("counter")
     n = counter.c.last_value
-    digits = when((n < 10 ** _WIDTH, func.lpad(cast(n, Text), _WIDTH, "0")), else_=cast(n, Text))
+    # Constants as SQL text, not bound values: psycopg keeps its conversion of a query of at
+    # most 50 bound values, and this one is near that with every optional field filled in.
+    digits = when((n < literal_column(str(10 ** _WIDTH)), func.lpad(cast(n, Text), literal_column(str(_WIDTH)),
+                                                                    literal_column("'0'"))), else_=cast(n, Text))
     code = select(bindparam("code_prefix", type_=Text) + digits).scalar_subquery()
     search = select(bindparam("search_prefix", type_=Text) + digits + bindparam("search_rest", type_=Text))
     f = insert(_FEEDBACK).values({**_binds(_FEEDBACK, "f", case), "code": code,
@@ -165,7 +232,7 @@ def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox
         picks.append(select(v.c.id).scalar_subquery())
     t = AuditEvent.__table__
     data = cast(bindparam("e_data", type_=JSONB), JSONB).op("||")(
-        func.jsonb_build_object("code", select(f.c.code).scalar_subquery()))
+        func.jsonb_build_object(literal_column("'code'"), select(f.c.code).scalar_subquery()))
     e = insert(t).values({**_binds(t, "e", event), "feedback_id": case_id, "data": data}) \
         .returning(t.c.id).cte("e")
     event_id = select(e.c.id).scalar_subquery()
@@ -179,48 +246,58 @@ def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox
         b = insert(t).values({**_binds(t, f"b{k}_", columns), "feedback_id": case_id}) \
             .returning(t.c.id).cte(f"b{k}")
         picks.append(select(b.c.id).scalar_subquery())
+    if token:  # the reference data's token, for a request that assumed it (reference.optimistic)
+        picks.append(reference.TOKEN)
     # Every CTE is referenced by the final SELECT, so each is rendered (PostgreSQL runs a
     # data-modifying CTE once whether or not it is read; SQLAlchemy renders only those used).
     return select(*picks)
 
 
-def _write_postgresql(year: int, rest: str, values: dict, bound_tables: tuple) -> dict:
+def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, calls: dict) -> dict:
     t_v, t_e, t_o = StageVisit.__table__, AuditEvent.__table__, OutboxMessage.__table__
-    case = _columns(_FEEDBACK, values["case"], _SKIP["f"])
-    visit = _columns(t_v, values["visit"], _SKIP["v"]) if values["visit"] is not None else None
-    event = _columns(t_e, values["event"], _SKIP["e"])
-    outbox = tuple(_columns(t_o, row, _SKIP["o"]) for row in values["outbox"])
-    bound = tuple((t, _columns(t, row, _SKIP["b"])) for t, row in zip(bound_tables, values["bound"]))
+    case = _shape(_FEEDBACK, rows["case"], _SKIP["f"])
+    visit = _shape(t_v, rows["visit"], _SKIP["v"]) if rows["visit"] is not None else None
+    event = _shape(t_e, rows["event"], _SKIP["e"])
+    outbox = tuple(_shape(t_o, row, _SKIP["o"]) for row in rows["outbox"])
+    bound = tuple((t, _shape(t, row, _SKIP["b"])) for t, row in zip(bound_tables, rows["bound"]))
+    event_values = rows["event"][0]
     params = {"counter_year": year, "code_prefix": f"PAKN-{year}-", "search_prefix": f"pakn-{year}-",
-              "search_rest": rest, "e_data": values["event"].get("data") or {},
-              **_params(_FEEDBACK, "f", values["case"], case), **_params(t_e, "e", values["event"], event)}
+              "search_rest": rest, "e_data": event_values.get("data") or {},
+              **{_shared_name(f): v for f, v in calls.items()},
+              **_params(_FEEDBACK, "f", rows["case"][0], case), **_params(t_e, "e", event_values, event)}
     if visit is not None:
-        params.update(_params(t_v, "v", values["visit"], visit))
-    for k, (row, columns) in enumerate(zip(values["outbox"], outbox)):
-        params.update(_params(t_o, f"o{k}_", row, columns))
-    for k, (row, (t, columns)) in enumerate(zip(values["bound"], bound)):
-        params.update(_params(t, f"b{k}_", row, columns))
-    got = list(db.session.execute(_postgresql_statement(case, visit, event, outbox, bound), params).one())
+        params.update(_params(t_v, "v", rows["visit"][0], visit))
+    for k, (row, columns) in enumerate(zip(rows["outbox"], outbox)):
+        params.update(_params(t_o, f"o{k}_", row[0], columns))
+    for k, (row, (t, columns)) in enumerate(zip(rows["bound"], bound)):
+        params.update(_params(t, f"b{k}_", row[0], columns))
+    assumed = reference.assumed()
+    got = list(db.session.execute(_postgresql_statement(case, visit, event, outbox, bound, assumed), params).one())
+    if assumed:
+        reference.confirm(got.pop())
     ids = {"case": got.pop(0), "code": got.pop(0)}
-    ids["visit"] = got.pop(0) if values["visit"] is not None else None
+    ids["visit"] = got.pop(0) if visit is not None else None
     ids["event"] = got.pop(0)
-    ids["outbox"] = [got.pop(0) for _ in values["outbox"]]
-    ids["bound"] = [got.pop(0) for _ in values["bound"]]
+    ids["outbox"] = [got.pop(0) for _ in outbox]
+    ids["bound"] = [got.pop(0) for _ in bound]
     return ids
 
 
 @functools.lru_cache(maxsize=256)
 def _insert_statement(table, columns: tuple[str, ...]):
-    return insert(table).values(_binds(table, "r", columns)).returning(table.c.id)
+    return insert(table).values(_binds(table, "r", tuple((k, None) for k in columns))).returning(table.c.id)
 
 
 def _write_sequential(year: int, rest: str, values: dict, bound_tables: tuple) -> dict:
     session = db.session
+    if reference.assumed():
+        reference.confirm(session.execute(select(reference.TOKEN)).scalar())
     code = code_of(year, session.execute(_COUNTER_NEXT, {"counter_year": year}).scalar_one())
 
     def add(table, row: dict) -> int:
         columns = _columns(table, row)
-        return session.execute(_insert_statement(table, columns), _params(table, "r", row, columns)).scalar_one()
+        return session.execute(_insert_statement(table, columns),
+                               {f"r{_position(table)[k]}": row[k] for k in columns}).scalar_one()
 
     ids: dict[str, Any] = {"code": code}
     ids["case"] = add(_FEEDBACK, {**values["case"], "code": code, "search_text": code.casefold() + rest})

@@ -149,6 +149,7 @@ def _show_receipt(code: str, token: str):
 
 @bp.route("/gop-y", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, so an expired one keeps everything typed (see below)
+@reference.optimistic  # the reference data's token read by the write, not before it
 def submit():
     """The submission form. POST with ``action=similar`` only looks up similar published
     answers; any other POST submits. A refused submission shows every error, next to its
