@@ -24,6 +24,7 @@ from pakn.extensions import db
 from pakn.models import Agency, AgencyLevel, Field, User
 from pakn.models.types import utcnow
 from pakn.operations import SubmitterActor, apply_transition, receive_feedback, transaction
+from pakn.portal.limits import limiter_of
 from pakn.scenarios import SUBMISSION, drive, path_to
 from pakn.sealing import seal
 
@@ -143,6 +144,10 @@ def _fresh_database(request):
         # Rows gone under the app's feet (never so in production): pages kept for the old rows
         # could match the new ones' markers (equal instants under time-machine).
         app.extensions.pop("pakn_marked_caches", None)
+        # The public forms' rate-limit counters are per client address, and every test posts
+        # from 127.0.0.1: each test starts with none (the limits are tested in test_portal.py).
+        with app.app_context():
+            limiter_of(app).reset()
 
 
 @pytest.fixture

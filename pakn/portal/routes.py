@@ -33,7 +33,7 @@ from ..operations.clock import clock_settings, settings_of
 from ..settings import megabytes, value as setting
 from ..text import CONTROL_CHARS, clean_input
 from ..spreadsheet import safe_row
-from . import attachments, bp, idempotency, public
+from . import attachments, bp, idempotency, public, sent_form
 from .forms import PAYLOAD_FIELDS, TEXT_FIELDS, SubmissionForm, SupplyInfoForm, TrackForm
 
 #: Pages that show or accept personal data: never cached by the browser or a proxy.
@@ -147,6 +147,12 @@ def _show_receipt(code: str, token: str):
     return redirect(url_for("portal.receipt", code=code), code=303)
 
 
+def _submission_form() -> SubmissionForm:
+    form = SubmissionForm()
+    form.field.choices = _field_choices()
+    return form
+
+
 @bp.route("/gop-y", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, so an expired one keeps everything typed (see below)
 @reference.optimistic  # the reference data's token read by the write, not before it
@@ -154,18 +160,26 @@ def submit():
     """The submission form. POST with ``action=similar`` only looks up similar published
     answers; any other POST submits. A refused submission shows every error, next to its
     field and in a summary at the top, with everything typed kept (except files)."""
-    form = SubmissionForm()
-    form.field.choices = _field_choices()
     if request.method == "GET":
+        form = _submission_form()
         form.form_key.data = idempotency.new_key()
         return _render_form(form)
 
     if request.form.get("action") == "similar":
+        form = _submission_form()
         if not idempotency.valid_key(form.form_key.data):
             form.form_key.data = idempotency.new_key()
         found = public.similar(CONTROL_CHARS.sub(" ", form.title.data or ""), CONTROL_CHARS.sub(" ", form.content.data or ""))
         return _render_form(form, similar=found, checked=True)
 
+    sent = sent_form.read()
+    if sent is not None:
+        # Every check of the form passed (the common case): straight to the write, whose
+        # payload check (the workflow's schema) reports any content error below.
+        payload, files = _payload(sent), _uploaded_files(sent)
+        return _write(None, payload, files, sent.form_key.data, idempotency.body_hash(payload, _files_digest(files)), {})
+
+    form = _submission_form()
     errors: dict[str, list[str]] = {}
     if (form.website.data or "").strip():
         # Honeypot filled in: a robot. Nothing is created; the message gives nothing away.
@@ -207,7 +221,12 @@ def submit():
         if files:
             errors.setdefault("attachments", []).append(_("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm."))
         return _render_form(form, errors, status=400 if "csrf_token" in form.errors else 422)
+    return _write(form, payload, files, key, digest, errors)
 
+
+def _write(form: SubmissionForm | None, payload: dict, files: list, key: str, digest: str, errors: dict):
+    """Receive the case (and its files) with the form's key; its receipt, or the form again
+    with what the write refused (``form``: the bound form, built here if not yet)."""
     try:
         with transaction():
             token = new_tracking_token()
@@ -216,15 +235,18 @@ def submit():
             attachments.store_submission_files(case, files)
             code = case.code  # read before the commit expires the case: no reload to redirect
     except InvalidPayload as err:
+        sent = _sent_before(key, digest)  # this form was sent already: its receipt, not the errors
+        if sent is not None:
+            return sent
         _add_errors(errors, err.fields)
         if files and "attachments" not in errors:
             errors["attachments"] = [_("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm.")]
-        return _render_form(form, errors, status=422)
+        return _render_form(form or _submission_form(), errors, status=422)
     except storage.StorageUnavailable as err:
         # The disk refused a file (full, read-only): nothing was kept (the transaction rolled
         # back and pakn.storage removed what it had written). Keep what was typed; 503.
         errors["attachments"] = [refusal_message(err), _("Vì lý do an toàn, vui lòng chọn lại tệp đính kèm.")]
-        return _render_form(form, errors, status=503)
+        return _render_form(form or _submission_form(), errors, status=503)
     except IntegrityError:
         # This form was sent before (a double click, a refresh, a retry after a lost response,
         # or two requests in parallel): its key is taken, so show that case's receipt.
