@@ -84,7 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(web_bp)
     app.register_blueprint(portal_bp)
-    init_portal(app)  # the portal's per-address rate limits (Flask-Limiter)
+    init_portal(app)  # the portal's per-address rate limits (pakn.portal.limits)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from .plans import bp as plans_bp

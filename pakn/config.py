@@ -149,7 +149,7 @@ class Config:
         self.OFFICE_ADDRESS = os.environ.get("PAKN_OFFICE_ADDRESS", "Số 88 đường 2/9, Phường 1, tỉnh Vĩnh Long")
         self.OFFICE_PHONE = os.environ.get("PAKN_OFFICE_PHONE", "0270 3822 000")
         self.OFFICE_EMAIL = os.environ.get("PAKN_OFFICE_EMAIL", "pakn@vinhlong.gov.vn")
-        #: Per-client-address limits on the public forms (Flask-Limiter syntax). Counted in Redis
+        #: Per-client-address limits on the public forms (the limits library's syntax). Counted in Redis
         #: when REDIS_URL is set, in memory otherwise or while Redis is unreachable.
         self.PORTAL_SUBMIT_LIMIT = os.environ.get("PAKN_PORTAL_SUBMIT_LIMIT", "20 per hour;60 per day")
         self.PORTAL_LOOKUP_LIMIT = os.environ.get("PAKN_PORTAL_LOOKUP_LIMIT", "20 per 10 minutes")

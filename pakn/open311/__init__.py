@@ -53,5 +53,5 @@ def init_app(app: Flask) -> None:
     limiter = limiter_of(app)
     endpoint = "open311.post_request"
     app.view_functions[endpoint] = limiter.limit(
-        lambda: current_app.config["OPEN311_POST_LIMIT"], key_func=client_key, methods=["POST"],
-        scope="open311-post")(app.view_functions[endpoint])
+        lambda: current_app.config["OPEN311_POST_LIMIT"], key=client_key, scope="open311-post")(
+        app.view_functions[endpoint])
