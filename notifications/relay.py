@@ -80,9 +80,14 @@ def redis_connection(app: Flask):
 
 
 def queue(app: Flask):
+    """The app's notification queue (kept per app and queue name: built once, not per commit)."""
     from rq import Queue
 
-    return Queue(app.config["NOTIFY_QUEUE"], connection=redis_connection(app))
+    cache = app.extensions.setdefault("pakn_queues", {})
+    key = (app.config["NOTIFY_QUEUE"], app.config["REDIS_URL"])
+    if key not in cache:
+        cache[key] = Queue(key[0], connection=redis_connection(app))
+    return cache[key]
 
 
 def retry_policy(config):

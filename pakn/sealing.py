@@ -8,6 +8,7 @@ A database dump alone therefore never reveals a usable token.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -15,8 +16,13 @@ from flask import current_app
 
 
 def _fernet() -> Fernet:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    key = hashlib.sha256(b"pakn-sealing-v1\x00" + secret).digest()
+    return _fernet_for(str(current_app.config["SECRET_KEY"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet_for(secret: str) -> Fernet:
+    """One Fernet per key (built once: a submission seals two values)."""
+    key = hashlib.sha256(b"pakn-sealing-v1\x00" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 

@@ -83,3 +83,23 @@ def test_pooled_connections_the_server_ended_are_replaced_without_an_error(app):
     with app.app_context():
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar() not in pids
+
+
+def test_a_new_secret_key_ends_the_sessions_unless_the_old_one_is_a_fallback(tmp_path):
+    """The session's signer is kept per app (pakn.web.security.SessionInterface), and follows
+    a change of SECRET_KEY or SECRET_KEY_FALLBACKS (key rotation)."""
+    from pakn import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'k.sqlite3'}",
+                      "SECRET_KEY": "the-first-key", "REDIS_URL": None})
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["tracked"] = [7]
+    with client.session_transaction() as session:
+        assert session.get("tracked") == [7]
+    app.secret_key = app.config["SECRET_KEY"] = "the-second-key"
+    with client.session_transaction() as session:
+        assert "tracked" not in session  # signed with a key no longer accepted
+    app.config["SECRET_KEY_FALLBACKS"] = ["the-first-key"]
+    with client.session_transaction() as session:
+        assert session.get("tracked") == [7]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -95,6 +96,21 @@ def escape_template_translations(app: Flask) -> None:
         npgettext=newstyle(lambda t, c, s, p, n: t.unpgettext(c, s, p, n), (("context", 0), ("num", 3))))
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its serializer built once per set of keys (Flask
+    builds one to read the cookie and another to write it, on every request)."""
+
+    _built: tuple | None = None
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built = self._built
+        if built is None or built[0] != keys:
+            built = self._built = (keys, super().get_signing_serializer(app))
+        return built[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     app.after_request(_headers)
     escape_template_translations(app)
