@@ -72,9 +72,9 @@ def _column_values(obj: Any, calls: dict) -> tuple[dict[str, Any], dict[str, Any
     """The columns to INSERT for a transient object, as the ORM would: every column set on it,
     else with its Python default; a column neither set nor defaulted is left out (NULL, or its
     server default). Also the columns that took their default: column → how the statement
-    writes it, ``("=", SQL text)`` or ``("@", bind name)``. A callable default is called once per ``calls`` (one
-    write) when its value is immutable: the created_at of the case and of its rows is one
-    instant, and one bound value."""
+    writes it, ``("=", SQL text)`` or ``("@", bind name)``. A callable default is called once
+    per ``calls`` (one write) when its value is immutable: the created_at of the case and of
+    its rows is one instant, and one bound value."""
     state = db.inspect(obj)
     held = state.dict
     out, defaulted = {}, {}
@@ -256,9 +256,10 @@ def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox
 @functools.lru_cache(maxsize=256)
 def _compiled(dialect, *shape) -> tuple[str, tuple, dict]:
     """The intake statement's SQL for one shape, compiled once, the bound values' type
-    conversions (JSONB…) and the values fixed in the statement. Executed as the driver's SQL: SQLAlchemy's per-execution work on a
-    statement of this size (its cache key, the parameters' assembly, ≈ 5 % of a submission's
-    CPU) is done once here; errors, events and the connection's transaction stay SQLAlchemy's."""
+    conversions (JSONB…) and the values fixed in the statement. Executed as the driver's SQL:
+    SQLAlchemy's per-execution work on a statement of this size (its cache key, the
+    parameters' assembly) is done once here; errors, events and the connection's transaction
+    stay SQLAlchemy's."""
     compiled = _postgresql_statement(*shape).compile(dialect=dialect)
     processors = tuple((name, process) for name, bind in compiled.binds.items()
                        if (process := bind.type._cached_bind_processor(dialect)) is not None)

@@ -177,7 +177,8 @@ def submit():
         # Every check of the form passed (the common case): straight to the write, whose
         # payload check (the workflow's schema) reports any content error below.
         payload, files = _payload(sent), _uploaded_files(sent)
-        return _write(None, payload, files, sent.form_key.data, idempotency.body_hash(payload, _files_digest(files)), {})
+        digest = idempotency.body_hash(payload, _files_digest(files))
+        return _write(None, payload, files, sent.form_key.data, digest, {})
 
     form = _submission_form()
     errors: dict[str, list[str]] = {}
