@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 
 import pytest
 
@@ -75,6 +76,13 @@ def test_pooled_connections_the_server_ended_are_replaced_without_an_error(app):
     with other.connect() as conn:
         ended = conn.execute(text("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest(:pids) AS pid"),
                              {"pids": pids}).scalar()
+        # pg_terminate_backend only signals: wait until the three have closed their connections
+        # (as after a restart, when the next request comes).
+        for _ in range(100):
+            if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                {"pids": pids}).scalar():
+                break
+            time.sleep(0.05)
     other.dispose()
     assert ended == 3
     for _ in range(4):  # every pooled connection is dead: each checkout finds one and replaces it
