@@ -9,8 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .config import INSTANCE_DIR, Config, database_url
 from . import liveness
+from .config import INSTANCE_DIR, Config, database_url
 from .extensions import babel, csrf, db, login_manager, migrate
 
 

@@ -148,8 +148,9 @@ def optimistic(view: Callable) -> Callable:
     """
     @functools.wraps(view)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if _migrated() and _store().token is not _UNREAD and _ENVIRON_KEY not in request.environ:
-            request.environ[_ENVIRON_KEY] = request.environ[_ASSUMED] = _store().token
+        last = _store().token if _migrated() else _UNREAD
+        if last is not _UNREAD and _ENVIRON_KEY not in request.environ:
+            request.environ[_ENVIRON_KEY] = request.environ[_ASSUMED] = last
         try:
             response = view(*args, **kwargs)
             if assumed():

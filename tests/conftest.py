@@ -137,6 +137,12 @@ def _tables_with_triggers() -> tuple[str, ...]:
 
 @pytest.fixture(autouse=True)
 def _fresh_database(request):
+    if "app" in request.fixturenames:
+        # The public forms' rate-limit counters are per client address, and every test posts
+        # from 127.0.0.1: each test starts with none (the limits are tested in test_portal.py).
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            limiter_of(app).reset()
     yield
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
@@ -144,10 +150,6 @@ def _fresh_database(request):
         # Rows gone under the app's feet (never so in production): pages kept for the old rows
         # could match the new ones' markers (equal instants under time-machine).
         app.extensions.pop("pakn_marked_caches", None)
-        # The public forms' rate-limit counters are per client address, and every test posts
-        # from 127.0.0.1: each test starts with none (the limits are tested in test_portal.py).
-        with app.app_context():
-            limiter_of(app).reset()
 
 
 @pytest.fixture

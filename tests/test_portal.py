@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from pakn import create_app
 from pakn.extensions import db
 from pakn.models import Attachment, Feedback, OutboxMessage, SubmissionKey
-from pakn.portal.limits import limiter_of
 from pakn.storage import attachment_path
 
 from .conftest import csrf_token
@@ -25,14 +24,6 @@ from .portal_support import (  # noqa: F401  (_empty_upload_folder: autouse fixt
 )
 from .test_storage import jpeg_with_gps, simple_pdf
 from .test_web import compiled_catalogs, english  # noqa: F401  (fixtures)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(app):
-    """Rate-limit counters start empty in every test (they are per client address)."""
-    with app.app_context():
-        limiter_of(app).reset()
-    yield
 
 
 def open_form(client, path="/gop-y") -> dict:

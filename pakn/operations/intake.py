@@ -148,8 +148,9 @@ def write_new_case(case: Feedback, year: int, visit: StageVisit | None, event: A
             "visit": _column_values(visit, calls) if visit is not None else None,
             "event": _column_values(event, calls), "outbox": [_column_values(o, calls) for o in outbox],
             "bound": [_column_values(b, calls) for b in bound]}
-    values = {k: (v[0] if isinstance(v, tuple) else [r[0] for r in v] if isinstance(v, list) else None)
-              for k, v in rows.items()}
+    values = {"case": rows["case"][0], "visit": rows["visit"][0] if visit is not None else None,
+              "event": rows["event"][0], "outbox": [row[0] for row in rows["outbox"]],
+              "bound": [row[0] for row in rows["bound"]]}
     values["case"]["version"] = 1  # the version counter starts at 1 (the ORM's version_id_col)
     tables = tuple(type(b).__table__ for b in bound)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -202,10 +203,10 @@ _SKIP = {"f": ("code", "search_text"), "v": ("feedback_id",), "e": ("feedback_id
          "o": ("feedback_id", "audit_event_id"), "b": ("feedback_id",)}
 
 
-@functools.lru_cache(maxsize=256)
 def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox: tuple, bound: tuple,
                           token: bool):
-    """The intake statement for one shape of rows (the columns written in each), built once.
+    """The intake statement for one shape of rows (the columns written in each), built once
+    (by :func:`_compiled`, which keeps it compiled).
 
     Built once because building it per case cost more Python than the ORM's flush (its
     construction and cache key: ≈ 100 columns). Shapes are few: the web form's optional fields.

@@ -53,19 +53,16 @@ class PostLimiter:
         self._redis_failed_at = 0.0
         self._lock = threading.Lock()
 
-    def limit(self, setting: Callable[[], str], key: Callable[[], str] = client_address,
-              scope: str | None = None) -> Callable:
-        """Count the decorated view's POSTs per ``key()`` against the limits ``setting()``
-        returns (e.g. ``"20 per hour;60 per day"``); a POST over any of them gets a 429."""
+    def limit(self, setting: Callable[[], str], scope: str, key: Callable[[], str] = client_address) -> Callable:
+        """Count the decorated view's POSTs per ``key()`` in ``scope`` against the limits
+        ``setting()`` returns (e.g. ``"20 per hour;60 per day"``); a POST over any gets a 429."""
         def decorate(view: Callable) -> Callable:
-            name = scope or f"{view.__module__}.{view.__name__}"
-
             @functools.wraps(view)
             def limited(*args, **kwargs):
                 if self.enabled and request.method == "POST":
                     who = key()
                     for item in _parsed(setting()):
-                        if not self._hit(item, name, who):
+                        if not self._hit(item, scope, who):
                             raise TooManyRequests()
                 return view(*args, **kwargs)
             return limited

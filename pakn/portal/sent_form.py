@@ -13,6 +13,7 @@ error as before. ``tests/test_portal_sent_form.py`` compares both readings on ge
 """
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,6 +28,7 @@ from . import attachments, idempotency
 from .forms import TEXT_FIELDS, SubmissionForm
 
 
+@functools.cache
 def _rules() -> tuple[tuple[str, str, Any], ...]:
     """(name, kind, default) of each field of the form, kind by its WTForms class."""
     out = []
@@ -49,9 +51,6 @@ def _rules() -> tuple[tuple[str, str, Any], ...]:
     return tuple(out)
 
 
-_RULES: tuple[tuple[str, str, Any], ...] | None = None
-
-
 def _formdata():
     """What Flask-WTF hands the form: the files and the fields of a submitted POST."""
     if request.files:
@@ -61,11 +60,8 @@ def _formdata():
 
 def values(formdata) -> dict[str, Any]:
     """Each field's ``.data`` as WTForms sets it from ``formdata`` (``Field.process``)."""
-    global _RULES
-    if _RULES is None:
-        _RULES = _rules()
     out: dict[str, Any] = {}
-    for name, kind, default in _RULES:
+    for name, kind, default in _rules():
         sent = formdata.getlist(name) if name in formdata else []
         if kind == "text":
             out[name] = sent[0] if sent else default
