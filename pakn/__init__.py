@@ -65,7 +65,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                 x_proto=app.config["PROXY_COUNT"])
 
     from .auth import session as auth_session
-    from .web import security
+    from .web import converters, security
+
+    converters.init_app(app)  # before the blueprints: ids in URLs bounded (a 404, not a 500)
 
     auth_session.init_app(app)
     security.init_app(app)

@@ -372,6 +372,10 @@ def test_user_list_filters(client, world, login):
     html = page(client, "/admin/users?status=inactive")[1]
     assert "disabled@pakn.test" in html and "clerk@pakn.test" not in html
     assert "officer_b@pakn.test" in page(client, "/admin/users?q=can bo officer_b")[1]
+    # A number no agency can have (beyond the database's integer) filters nothing, like a non-number.
+    for odd in ("abc", "\u00b2", str(2**31), str(10**30)):
+        response, html = page(client, f"/admin/users?agency={odd}")
+        assert response.status_code == 200 and "officer_a@pakn.test" in html and "officer_b@pakn.test" in html
 
 
 # -- fields -----------------------------------------------------------------------------------------
@@ -536,6 +540,8 @@ def test_audit_log_filters_pages_and_exports_without_formulas(app, client, world
     next_url = re.search(r'href="([^"]+before=\d+[^"]*)"', first).group(1).replace("&amp;", "&")
     second = page(client, next_url)[1]
     assert second.count("Thêm lĩnh vực <span") == 1 and "Y tế" in second
+    beyond = page(client, f"/admin/audit?action=field_create&before={10**30}")  # not a row id: the first page
+    assert beyond[0].status_code == 200 and beyond[1].count("Thêm lĩnh vực <span") == 2
     # CSV export, same filters; formula cells neutralised.
     export = client.get("/admin/audit.csv?action=user_update")
     assert export.status_code == 200 and export.mimetype == "text/csv"

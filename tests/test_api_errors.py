@@ -216,9 +216,10 @@ def test_the_version_is_required_and_must_be_well_formed(app, client, world, api
 
     error = envelope(post_action(client, clerk, code, "forward", json=payload), 428, "version_required")
     assert error["message"] == "Cần gửi phiên bản hồ sơ đang xem: header If-Match hoặc trường version."
-    bad = envelope(post_action(client, clerk, code, "forward", json=payload, if_match="abc"),
-                   422, "invalid_version")
-    assert list(bad["fields"]) == ["version"]
+    for if_match in ("abc", "\u00b2", '"\u00b9\u00b2"'):  # superscript digits are digits to str.isdigit
+        bad = envelope(post_action(client, clerk, code, "forward", json=payload, if_match=if_match),
+                       422, "invalid_version")
+        assert list(bad["fields"]) == ["version"]
     envelope(post_action(client, clerk, code, "forward", json={**payload, "version": "2"}), 422, "invalid_version")
     envelope(post_action(client, clerk, code, "forward", json={**payload, "version": before["version"]},
                          if_match=f'"{before["version"] + 1}"'), 422, "invalid_version")
@@ -241,6 +242,9 @@ def test_unknown_cases_triggers_and_urls_get_json_404_and_405(client, world, api
     envelope(client.get(f"{API}/khong-co"), 404, "not_found")
     envelope(client.put(f"{API}/feedback", json={}), 405, "method_not_allowed")
     envelope(client.get(f"{API}/auth/token"), 405, "method_not_allowed")
+    for number in (2**31, 10**30):  # beyond any row's id (and PostgreSQL's integer): not found, not a 500
+        envelope(client.get(f"{API}/plans/{number}", headers=clerk), 404, "not_found")
+        envelope(client.get(f"{API}/cases/{code}/attachments/{number}", headers=clerk), 404, "not_found")
 
 
 # -- bad bodies ----------------------------------------------------------------------------------
@@ -290,6 +294,10 @@ def test_missing_and_mistyped_fields_get_vietnamese_messages_per_field(client, w
     error = envelope(post_action(client, officer, officer_code, "accept", json={
         "assignee": "abc", "version": version_of(client, officer, officer_code)}), 422)
     assert error["fields"] == {"assignee": ["Không phải số nguyên hợp lệ."]}
+    for beyond in (0, -1, 2**31, 10**30):  # no account has such a number; PostgreSQL cannot even hold it
+        error = envelope(post_action(client, officer, officer_code, "accept", json={
+            "assignee": beyond, "version": version_of(client, officer, officer_code)}), 422)
+        assert error["fields"] == {"assignee": ["Phải lớn hơn hoặc bằng 1 và nhỏ hơn hoặc bằng 2147483647."]}, beyond
 
 
 def test_no_payload_schema_keeps_an_english_marshmallow_message(app):

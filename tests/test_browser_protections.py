@@ -10,6 +10,7 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from pakn import create_app
 from pakn.extensions import csrf, db
@@ -54,8 +55,10 @@ def _sample(rule, name: str):
         return _NAMED_VALUES[name]
     if rule.endpoint == "web.set_language":
         return "en"
-    converter = type(rule._converters[name]).__name__.replace("Converter", "").lower()
-    return _SAMPLE_VALUES.get("int" if converter in ("integer", "int") else converter, "x")
+    converter = rule._converters[name]
+    if isinstance(converter, IntegerConverter):  # werkzeug's, or pakn's bounded subclass
+        return _SAMPLE_VALUES["int"]
+    return _SAMPLE_VALUES.get(type(converter).__name__.replace("Converter", "").lower(), "x")
 
 
 def url_of(app, rule) -> str:

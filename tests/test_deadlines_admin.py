@@ -162,6 +162,8 @@ def test_explain_page_for_a_case_lists_the_skipped_tet_days(client, login, make_
     assert "2026-08-26" in whatif and "2026-08-22" in whatif
     assert client.get("/admin/calendar/explain?start=hôm-qua&days=5").status_code == 422
     assert client.get("/admin/calendar/explain?case=PAKN-1999-000001").status_code == 404
+    for visit in ("0", "abc", str(2**31), str(10**30)):  # no such stage visit
+        assert client.get(f"/admin/calendar/explain?visit={visit}").status_code == 404, visit
 
 
 def test_sla_figures_by_agency_field_and_stage(app, client, login, make_case, world):

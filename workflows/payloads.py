@@ -194,7 +194,8 @@ class HandleInOfficeSchema(ClassificationFields):
 
 
 class AcceptSchema(PayloadSchema):
-    assignee = fields.Integer(load_default=None, strict=True)
+    # A user id: PostgreSQL's integer holds no more (a larger number would fail in the database).
+    assignee = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     note = Text(load_default=None, max_length=2000, multiline=True)
 
 

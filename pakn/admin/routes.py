@@ -28,6 +28,7 @@ from ..operations import Conflict, InvalidPayload, OperationError, transaction
 from ..operations import admin as ops
 from .. import settings as province_settings
 from ..text import fold
+from ..web.converters import row_id
 from . import bp
 from .forms import (SCOPE_LABELS, ActionForm, AgencyForm, AuditFilterForm, FieldEditForm, FieldForm, InviteForm,
                     LevelForm, MergeForm, SettingsForm, TokenForm, UserForm)
@@ -176,8 +177,8 @@ def _agency_page(form, agency: Agency | None, status: int = 200):
 def agency_new():
     form = AgencyForm()
     _agency_form_choices(form, None)
-    if request.method == "GET" and request.args.get("parent", type=int):
-        form.parent_id.data = request.args.get("parent", type=int)
+    if request.method == "GET" and request.args.get("parent", type=row_id):
+        form.parent_id.data = request.args.get("parent", type=row_id)
     done = _save(form, lambda: ops.save_agency(None, _agency_values(form), current_user),
                  lambda agency: (_("Đã thêm cơ quan %(name)s.", name=agency.name), url_for(".agencies")))
     return done or _agency_page(form, None, 422 if form.errors else 200)
@@ -261,7 +262,7 @@ def _user_form_choices(form) -> None:
 def users():
     q = (request.args.get("q") or "").strip()
     role = request.args.get("role") or ""
-    agency_id = request.args.get("agency", type=int)
+    agency_id = request.args.get("agency", type=row_id)
     status = request.args.get("status") or ""
     query = select(User).options(joinedload(User.agency)).order_by(User.full_name, User.id)
     if role in ROLES:
@@ -498,7 +499,7 @@ def audit():
     form.validate()
     errors: list[str] = []
     query = _audit_query(form, errors)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=row_id)
     if before:
         query = query.where(AuditEvent.id < before)
     rows = db.session.execute(query.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE + 1)).all()

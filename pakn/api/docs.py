@@ -125,7 +125,7 @@ def _path_params(rule) -> dict[str, dict]:
     for name in rule.arguments:
         converter = rule._converters.get(name)
         if isinstance(converter, IntegerConverter):
-            out[name] = {"type": "integer", "minimum": 0}
+            out[name] = {"type": "integer", "minimum": 0, "maximum": converter.max}
         elif isinstance(converter, AnyConverter):
             out[name] = {"type": "string", "enum": sorted(converter.items)}
         else:

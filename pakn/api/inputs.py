@@ -92,7 +92,7 @@ def _header_version(value: str) -> int:
     if text.startswith("W/"):
         text = text[2:]
     text = text.strip().strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # str.isdigit alone takes "²", which int() refuses
         raise ApiError(422, "invalid_version", _VERSION_FORMAT, fields={"version": [_VERSION_FORMAT]})
     return int(text)
 

@@ -22,6 +22,7 @@ from ..models.types import utcnow
 from ..operations import OperationError, transaction
 from ..operations.clock import clock_settings, current_clock_setting, explain_visit, working_calendar
 from . import bp
+from ..web.converters import row_id
 from .admin import (KIND_LABELS, add_overlay_day, import_overlay_year, parse_overlay_csv, remove_overlay_day,
                     save_clock_settings)
 from .forms import ClockForm, ConfirmImportForm, DeleteForm, ImportForm, OverlayForm
@@ -162,7 +163,7 @@ def explain():
     ?start=<yyyy-mm-dd>&days=<n>&unit=<working|calendar>."""
     visit = None
     if request.args.get("visit"):
-        visit = db.session.get(StageVisit, request.args.get("visit", type=int) or 0) or abort(404)
+        visit = db.session.get(StageVisit, request.args.get("visit", type=row_id) or 0) or abort(404)
     elif request.args.get("case"):
         case = db.session.scalar(select(Feedback).where(Feedback.code == request.args["case"].strip())) or abort(404)
         visit = (db.session.scalar(select(StageVisit).where(StageVisit.feedback_id == case.id)

@@ -7,6 +7,10 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+#: The largest row id: ids are PostgreSQL ``integer`` columns. A number from outside (a URL, a
+#: payload) above it names no row, and PostgreSQL would refuse to even compare with it.
+MAX_ID = 2**31 - 1
+
 #: JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
