@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from workflows.calendar import (
     TZ,
@@ -25,6 +26,7 @@ from workflows.calendar import (
     OverlayDay,
     SkippedDay,
     WorkingCalendar,
+    explain_due,
     to_local_date,
 )
 
@@ -496,3 +498,29 @@ def test_due_at_is_end_of_local_day() -> None:
     deadline = WorkingCalendar().deadline(local(2026, 3, 4), DeadlineRule(1, WD))
     assert deadline.due_at.astimezone(TZ).time() == time(23, 59, 59)
     assert deadline.due_at.astimezone(TZ).date() == deadline.due_date
+
+
+# -- a calendar asked again --------------------------------------------------------------------
+_KEPT = WorkingCalendar([EXTRA_DAY_OFF, WORKED_SATURDAY])  # one calendar for every example, as a process keeps it
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(date(2025, 12, 20), date(2027, 3, 1)), minute=st.integers(0, 24 * 60 - 1),
+       days=st.integers(0, 30), unit=st.sampled_from([WD, CAL]), paused=st.integers(0, 12),
+       before=st.integers(0, 6))
+def test_a_calendar_asked_again_answers_as_a_new_one(day, minute, days, unit, paused, before):
+    # Cases received on one day share their due dates, so a calendar keeps what it counted; the
+    # answers (with every day skipped, the explanation text) must stay those of a new calendar,
+    # whatever the time of day, across Tết and the overlay.
+    at = datetime.combine(day, time(minute // 60, minute % 60), TZ)
+    rule = DeadlineRule(days, unit)
+    fresh = WorkingCalendar([EXTRA_DAY_OFF, WORKED_SATURDAY])
+    expected = explain_due(fresh, at, rule, paused)
+    for _ in range(2):
+        got = explain_due(_KEPT, at, rule, paused)
+        assert got == expected
+        shown = got.as_dict()
+        assert shown == expected.as_dict() and shown["start"] == at.astimezone(UTC).isoformat()
+        shown["skipped"].append({"day": "x", "reason": "changed by a caller"})  # not kept by the next call
+        shown["rule"]["days"] = -1
+        assert _KEPT.subtract_working_days(got.due_date, before) == fresh.subtract_working_days(got.due_date, before)

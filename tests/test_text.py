@@ -1,5 +1,9 @@
 """Diacritics-insensitive folding, as used by every search."""
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from pakn.text import fold, like_pattern
 
@@ -21,3 +25,25 @@ def test_fold_joins_parts_and_skips_missing_ones():
 
 def test_like_pattern_escapes_wildcards():
     assert like_pattern("100%_Đúng") == "%100\\%\\_dung%"
+
+
+def _fold_by_definition(*parts):
+    """The folding as the module's docstring defines it, one character at a time."""
+    text = " ".join(p for p in parts if p).translate(str.maketrans({"đ": "d", "Đ": "d"}))
+    stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", stripped).strip().casefold()
+
+
+_VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(
+    st.none(),
+    st.text(alphabet=_VIETNAMESE + _VIETNAMESE.upper() + " \t\n\u00a0\u2003“”—…0123456789-/%_", max_size=80),
+    st.text(max_size=40),  # any Unicode
+    st.text(alphabet=st.one_of(st.characters(categories=["Mn", "Mc", "Me", "Zs", "Ll"]), st.just("\u034f")),
+            min_size=1, max_size=20),  # other scripts' marks, U+034F (not combining), every kind of space
+), max_size=4))
+def test_fold_is_its_definition(parts):
+    assert fold(*parts) == _fold_by_definition(*parts)

@@ -332,6 +332,10 @@ class WorkingCalendar:
 
     def __init__(self, overlay: Iterable[OverlayDay] = ()) -> None:
         self._overlay: dict[date, OverlayDay] = {}
+        # Counts already made on this calendar (it does not change once built): every case
+        # received on a day gets the same due dates, and a batch (the sweep) asks again and
+        # again for the same few days. Keyed by the dates and numbers asked for.
+        self._counts: dict[tuple, Any] = {}
         for entry in overlay:
             if not isinstance(entry, OverlayDay):
                 raise TypeError(f"Lịch bổ sung chỉ nhận OverlayDay: {entry!r}")
@@ -427,17 +431,22 @@ class WorkingCalendar:
         if not isinstance(rule, DeadlineRule):
             raise TypeError(f"Cần một DeadlineRule: {rule!r}")
         event_day = to_local_date(event_at)
-        if rule.unit is DayUnit.WORKING:
-            due_date, skipped, counted_extra = self._count_working_days(event_day, rule.days)
-        else:
-            due_date, skipped = self._roll_forward(event_day + timedelta(days=rule.days))
-            # Calendar days count every day, so make-up days change nothing here.
-            counted_extra = ()
+        key = ("deadline", event_day, rule)
+        found = self._counts.get(key)
+        if found is None:
+            if rule.unit is DayUnit.WORKING:
+                due_date, skipped, counted_extra = self._count_working_days(event_day, rule.days)
+            else:
+                due_date, skipped = self._roll_forward(event_day + timedelta(days=rule.days))
+                # Calendar days count every day, so make-up days change nothing here.
+                counted_extra = ()
+            found = self._counts[key] = (due_date, _end_of_local_day_utc(due_date), skipped, counted_extra)
+        due_date, due_at, skipped, counted_extra = found
         return Deadline(
             start=event_at.astimezone(timezone.utc),
             rule=rule,
             due_date=due_date,
-            due_at=_end_of_local_day_utc(due_date),
+            due_at=due_at,
             skipped=skipped,
             counted_extra=counted_extra,
         )
@@ -479,6 +488,9 @@ class WorkingCalendar:
     def subtract_working_days(self, day: date, n: int) -> date:
         """The ``n``-th working day before ``day`` (``n == 0``: ``day`` itself)."""
         _require_plain_date(day, "day")
+        key = ("before", day, n)
+        if key in self._counts:
+            return self._counts[key]
         DeadlineRule(n, DayUnit.WORKING)  # validates n
         counted, current, off_in_a_row = 0, day, 0
         while counted < n:
@@ -489,14 +501,18 @@ class WorkingCalendar:
                 off_in_a_row += 1
                 if off_in_a_row > MAX_CONSECUTIVE_DAYS_OFF:
                     raise ValueError("Không tìm thấy ngày làm việc; kiểm tra lại lịch bổ sung")
+        self._counts[key] = current
         return current
 
     def _shift(self, deadline: Deadline, paused_working_days: int) -> tuple[date, tuple[SkippedDay, ...]]:
         """Move a due date by the working days its clock stood still, with the days passed over."""
         if paused_working_days <= 0:
             return deadline.due_date, ()
-        due, skipped, _extra = self._count_working_days(deadline.due_date, paused_working_days)
-        return due, skipped
+        key = ("shift", deadline.due_date, paused_working_days)
+        if key not in self._counts:
+            due, skipped, _extra = self._count_working_days(deadline.due_date, paused_working_days)
+            self._counts[key] = due, skipped
+        return self._counts[key]
 
     def _roll_forward(self, day: date) -> tuple[date, tuple[SkippedDay, ...]]:
         skipped: list[SkippedDay] = []
@@ -563,22 +579,38 @@ class DueExplanation:
         return text
 
     def as_dict(self) -> dict[str, Any]:
-        event_day = to_local_date(self.base.start)
-        return {
-            "start": self.base.start.isoformat(),
-            "event_date": event_day.isoformat(),
-            "first_counted_day": (event_day + timedelta(days=1)).isoformat(),
-            "rule": {"days": self.base.rule.days, "unit": self.base.rule.unit.value,
-                     "text": self.base.rule.describe()},
-            "base_due_date": self.base.due_date.isoformat(),
-            "skipped": [_day_to_dict(item) for item in self.base.skipped],
-            "counted_extra": [_day_to_dict(item) for item in self.base.counted_extra],
-            "paused_working_days": self.paused_working_days,
-            "pause_skipped": [_day_to_dict(item) for item in self.pause_skipped],
-            "due_date": self.due_date.isoformat(),
-            "due_at": self.due_at.isoformat(),
-            "explanation": self.explain(),
-        }
+        parts = _explanation_parts(to_local_date(self.base.start), self.base.rule, self.base.due_date,
+                                   self.base.skipped, self.base.counted_extra, self.paused_working_days,
+                                   self.pause_skipped, self.due_date, self.due_at)
+        # A new dict with new lists every time: the caller may keep or change it.
+        return {"start": self.base.start.isoformat(),
+                **{k: ([dict(d) for d in v] if isinstance(v, tuple) else dict(v) if isinstance(v, dict) else v)
+                   for k, v in parts.items()}}
+
+
+@functools.lru_cache(maxsize=4096)
+def _explanation_parts(event_day: date, rule: DeadlineRule, base_due_date: date, skipped: tuple[SkippedDay, ...],
+                       counted_extra: tuple[SkippedDay, ...], paused: int, pause_skipped: tuple[SkippedDay, ...],
+                       due_date: date, due_at: datetime) -> dict[str, Any]:
+    """Everything :meth:`DueExplanation.as_dict` says but the start instant: the same for every
+    event of a day under one rule (cases received on one day share it), so built once. Lists
+    are tuples here; ``as_dict`` copies them out."""
+    explanation = DueExplanation(Deadline(datetime.combine(event_day, time(12), TZ), rule, base_due_date,
+                                          _end_of_local_day_utc(base_due_date), skipped, counted_extra),
+                                 paused, pause_skipped, due_date, due_at)
+    return {
+        "event_date": event_day.isoformat(),
+        "first_counted_day": (event_day + timedelta(days=1)).isoformat(),
+        "rule": {"days": rule.days, "unit": rule.unit.value, "text": rule.describe()},
+        "base_due_date": base_due_date.isoformat(),
+        "skipped": tuple(_day_to_dict(item) for item in skipped),
+        "counted_extra": tuple(_day_to_dict(item) for item in counted_extra),
+        "paused_working_days": paused,
+        "pause_skipped": tuple(_day_to_dict(item) for item in pause_skipped),
+        "due_date": due_date.isoformat(),
+        "due_at": due_at.isoformat(),
+        "explanation": explanation.explain(),
+    }
 
 
 def explain_due(calendar: "WorkingCalendar", event_at: datetime, rule: DeadlineRule,

@@ -37,10 +37,10 @@ def _headers(response: Response) -> Response:
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
     if request.is_secure:
         h.setdefault("Strict-Transport-Security", HSTS)
-    if current_user.is_authenticated:
+    if request.endpoint not in CACHEABLE_ENDPOINTS and "Cache-Control" not in h:
+        h["Cache-Control"] = "no-store"  # for anyone: no need to load the user (a public form's POST)
+    elif current_user.is_authenticated:
         h["Cache-Control"] = "no-store"  # whatever the view said: the page may name the user
-    elif request.endpoint not in CACHEABLE_ENDPOINTS:
-        h.setdefault("Cache-Control", "no-store")
     return response
 
 
