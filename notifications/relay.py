@@ -5,6 +5,9 @@ the transaction commits, they are enqueued (``REDIS_URL`` set), up to ``NOTIFY_B
 rows per job (job id ``outbox-<id>`` for a one-row job), or delivered in-process (no
 ``REDIS_URL``: the embedded default). The operations layer keeps its single commit; nothing
 here can fail it: an enqueue error is logged and the rows stay ``pending`` in the database.
+In a web request with ``NOTIFY_HANDOFF_MS`` set, the ids go to the process's
+:class:`Handoff` instead, whose thread enqueues what the process's requests committed within
+that window as one job (and what is left when the process exits).
 
 Periodic: :func:`relay_pending` (``flask pakn relay``, a loop, or ``--once``) re-sends every
 row that is still pending (Redis was down at commit, or restarted empty), failed and due, or
@@ -12,10 +15,13 @@ row that is still pending (Redis was down at commit, or restarted empty), failed
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import and_, event, or_, select
 
@@ -62,10 +68,80 @@ def _after_commit(session) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("NOTIFY_AFTER_COMMIT", True):
         return
+    if has_request_context() and app.config.get("REDIS_URL") and app.config.get("NOTIFY_HANDOFF_MS"):
+        handoff(app).add(ids)
+        return
     try:
         relay_ids(app, ids)
     except Exception:  # never fail the request that committed: the periodic relay re-sends
         log.exception("relay after commit failed; %d outbox rows stay pending", len(ids))
+
+
+# -- the web process's hand-off --------------------------------------------------------------
+class Handoff:
+    """The outbox rows this process's requests committed, enqueued by one thread of it.
+
+    A request only appends its row ids (no Redis round trip, no RQ job built in the request).
+    The thread waits ``NOTIFY_HANDOFF_MS`` after the first id, or until ``NOTIFY_BATCH_SIZE``
+    ids are in, and enqueues them as one job. Nothing is lost when it cannot: the rows are
+    committed ``pending``, and ``pakn relay`` sends whatever a dead process (or Redis) left;
+    at a normal exit the process enqueues what it still holds.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.window = app.config["NOTIFY_HANDOFF_MS"] / 1000
+        self.size = app.config["NOTIFY_BATCH_SIZE"]
+        self.ids: list[int] = []
+        self.ready = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.pid = os.getpid()
+        atexit.register(self.flush)
+
+    def add(self, ids: list[int]) -> None:
+        with self.ready:
+            if self.pid != os.getpid():  # a forked child: the parent's ids and thread are not its own
+                self.ids, self.thread, self.pid = [], None, os.getpid()
+            self.ids.extend(ids)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="pakn-outbox-handoff", daemon=True)
+                self.thread.start()
+            self.ready.notify()
+
+    def _take(self) -> list[int]:
+        """The ids to enqueue now: waits for a first one, then the window or a full batch."""
+        with self.ready:
+            while not self.ids:
+                self.ready.wait()
+            if len(self.ids) < self.size:
+                self.ready.wait_for(lambda: len(self.ids) >= self.size, timeout=self.window)
+            ids, self.ids = self.ids, []
+            return ids
+
+    def _run(self) -> None:
+        while True:
+            self._send(self._take())
+
+    def _send(self, ids: list[int]) -> None:
+        try:
+            relay_ids(self.app, ids)
+        except Exception:  # Redis down or slow: the rows stay pending, `pakn relay` sends them
+            log.exception("hand-off to RQ failed; %d outbox rows stay pending", len(ids))
+
+    def flush(self) -> None:
+        """Enqueue what is held now (at exit; tests)."""
+        with self.ready:
+            ids, self.ids = (self.ids, []) if self.pid == os.getpid() else ([], [])
+        if ids:
+            self._send(ids)
+
+
+def handoff(app: Flask) -> Handoff:
+    """The app's hand-off in this process."""
+    found = app.extensions.get("pakn_handoff")
+    if found is None:
+        found = app.extensions["pakn_handoff"] = Handoff(app)
+    return found
 
 
 # -- Redis ---------------------------------------------------------------------------------

@@ -207,6 +207,11 @@ class Config:
         #: Outbox rows per RQ job: the relay enqueues one job per this many due rows (each row is
         #: still claimed and recorded on its own); 1 = one job per row.
         self.NOTIFY_BATCH_SIZE = max(_env_int("PAKN_NOTIFY_BATCH_SIZE", 20), 1)
+        #: Web requests: milliseconds during which a process gathers the outbox rows its requests
+        #: commit before one thread of it enqueues them, ``NOTIFY_BATCH_SIZE`` rows per job (a
+        #: job per submission cost a busy form ≈ 6 % of its CPU); 0 = enqueue at each commit.
+        #: Rows not yet enqueued when the process dies stay pending: ``pakn relay`` sends them.
+        self.NOTIFY_HANDOFF_MS = max(_env_int("PAKN_NOTIFY_HANDOFF_MS", 200), 0)
         #: Seconds between two passes of `flask pakn relay`.
         self.RELAY_INTERVAL = _env_int("PAKN_RELAY_INTERVAL", 30)
         #: Local hour (Asia/Ho_Chi_Minh) from which the relay writes the day's digests.

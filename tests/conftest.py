@@ -95,6 +95,7 @@ def app(request, tmp_path_factory):
         "API_MAX_JSON_BYTES": 64 * 1024,
         # Outbox rows stay pending unless a test turns delivery on (tests/test_notifications*.py).
         "NOTIFY_AFTER_COMMIT": False,
+        "NOTIFY_HANDOFF_MS": 0,  # tests that turn the relay on see their jobs at once (test_notify_handoff.py: the window)
     })
     app.config["BACKEND"] = request.param
     with app.app_context():

@@ -71,7 +71,7 @@ def pg_app(cluster, tmp_path):
     _fresh_schema(cluster.url)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": cluster.url, "SECRET_KEY": "pg-faults",
                       "REDIS_URL": None, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                      "NOTIFY_AFTER_COMMIT": False, "RATELIMIT_ENABLED": False})
+                      "NOTIFY_AFTER_COMMIT": False, "NOTIFY_HANDOFF_MS": 0, "RATELIMIT_ENABLED": False})
     with app.app_context():
         upgrade(directory=os.path.join(app.root_path, "..", "migrations"))
         with transaction():
