@@ -92,16 +92,17 @@ class Handoff:
         self.app = app
         self.window = app.config["NOTIFY_HANDOFF_MS"] / 1000
         self.size = app.config["NOTIFY_BATCH_SIZE"]
+        self._start_empty()
+        os.register_at_fork(after_in_child=self._start_empty)  # the parent's ids, lock and thread are its own
+        atexit.register(self.flush)
+
+    def _start_empty(self) -> None:
         self.ids: list[int] = []
         self.ready = threading.Condition()
         self.thread: threading.Thread | None = None
-        self.pid = os.getpid()
-        atexit.register(self.flush)
 
     def add(self, ids: list[int]) -> None:
         with self.ready:
-            if self.pid != os.getpid():  # a forked child: the parent's ids and thread are not its own
-                self.ids, self.thread, self.pid = [], None, os.getpid()
             self.ids.extend(ids)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="pakn-outbox-handoff", daemon=True)
@@ -129,9 +130,9 @@ class Handoff:
             log.exception("hand-off to RQ failed; %d outbox rows stay pending", len(ids))
 
     def flush(self) -> None:
-        """Enqueue what is held now (at exit; tests)."""
+        """Enqueue what is held now (at the process's exit)."""
         with self.ready:
-            ids, self.ids = (self.ids, []) if self.pid == os.getpid() else ([], [])
+            ids, self.ids = self.ids, []
         if ids:
             self._send(ids)
 
