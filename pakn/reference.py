@@ -127,6 +127,11 @@ def assumed() -> bool:
     return has_request_context() and _ASSUMED in request.environ
 
 
+def assumed_token() -> Any:
+    """The token this request assumes (with :func:`assumed`)."""
+    return request.environ[_ASSUMED]
+
+
 def confirm(token: Any) -> None:
     """``token`` was read by this request's write: raise :class:`Changed` if it is not the
     token the request assumed (the caller's transaction rolls back, :func:`optimistic` runs

@@ -203,12 +203,13 @@ def new_tracking_token() -> str:
 
 
 def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: datetime | None = None,
-                     token: str | None = None, bound: Iterable[Any] = ()) -> tuple[Feedback, str]:
+                     token: str | None = None, bound: Iterable[Any] = (), alone: bool = False) -> tuple[Feedback, str]:
     """Create a case from a submission (``receive``) or from staff intake (``receive_on_behalf``).
 
     Returns the case and its tracking token (``token``, or a new one; shown once, only its hash
     is stored). ``bound`` are new rows written with the case, their ``feedback_id`` set to it
     (the web form's idempotency key: a duplicate key fails the whole write on its UNIQUE index).
+    ``alone``: the caller's transaction writes nothing else (see :func:`.intake.write_new_case`).
     Raises :class:`Forbidden` if the actor may not receive, :class:`InvalidPayload` on bad data.
     """
     now = now or utcnow()
@@ -237,7 +238,7 @@ def receive_feedback(data: Payload, actor, *, trigger: str = "receive", now: dat
     # The receipt must carry the tracking link, but only the token's hash is stored: the token
     # travels sealed (encrypted) in the receipt's payload and is erased once sent (pakn.sealing).
     outbox = _outbox_rows(case, transition, event, {"trigger": trigger, "tracking_sealed": seal(token)}, None)
-    write_new_case(case, to_local_date(received_at).year, visit, event, outbox, bound)
+    write_new_case(case, to_local_date(received_at).year, visit, event, outbox, bound, alone)
     return case, token
 
 

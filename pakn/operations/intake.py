@@ -10,8 +10,12 @@ audit, outbox), then written with Core:
 
 * PostgreSQL: one ``INSERT … RETURNING`` whose data-modifying CTEs bump the counter (an
   upsert: the year's first case creates its row), insert the case with its code, and the
-  other rows with the case's id (and the event's id for the outbox). One round trip; the
-  counter's row lock is held only from that statement to the commit.
+  other rows with the case's id (and the event's id for the outbox), each selected from the
+  one before. One round trip; the counter's row lock is held only from that statement to the
+  commit. When the caller writes nothing else (``alone``: the web form without files) the
+  statement is its own transaction, in autocommit: no BEGIN, no COMMIT. A request that
+  assumed the reference data's token writes nothing if the token changed (the counter's
+  upsert is conditional on it), so the view can run again with nothing to undo.
 * SQLite (the embedded default): the same rows, one statement each, in the same order.
 
 Afterwards the objects are attached to the session as if loaded (``make_transient_to_detached``),
@@ -25,7 +29,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Iterable
 
-from sqlalchemy import Integer, Text, bindparam, case as when, cast, func, insert, literal_column, select, text
+from sqlalchemy import BigInteger, Integer, Text, bindparam, case as when, cast, func, insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -134,13 +138,26 @@ _COUNTER_NEXT = text(
     "INSERT INTO feedback_counter (year, last_value) VALUES (:counter_year, 1) "
     "ON CONFLICT (year) DO UPDATE SET last_value = feedback_counter.last_value + 1 RETURNING last_value"
 ).bindparams(bindparam("counter_year", type_=Integer)).columns(last_value=Integer)
+#: The same, only while the reference data's token is still the one the request assumed
+#: (:mod:`pakn.reference`): otherwise no number is taken and, as every other row of the intake
+#: statement is selected from the one before, nothing at all is written.
+_COUNTER_NEXT_IF_TOKEN = text(
+    "INSERT INTO feedback_counter (year, last_value) SELECT :counter_year, 1 "
+    "WHERE (SELECT token FROM reference_version WHERE id = 1) = :assumed_token "
+    "ON CONFLICT (year) DO UPDATE SET last_value = feedback_counter.last_value + 1 RETURNING last_value"
+).bindparams(bindparam("counter_year", type_=Integer), bindparam("assumed_token", type_=BigInteger)) \
+    .columns(last_value=Integer)
 
 
 def write_new_case(case: Feedback, year: int, visit: StageVisit | None, event: AuditEvent,
-                   outbox: list[OutboxMessage], bound: Iterable[Any] = ()) -> None:
+                   outbox: list[OutboxMessage], bound: Iterable[Any] = (), alone: bool = False) -> None:
     """Insert ``case`` (its code the next of ``year``), ``visit``, ``event``, ``outbox`` and the
     ``bound`` rows (each with a ``feedback_id`` column), then attach them to the session.
-    ``event.data`` gets the case's code. Flushes nothing else; the caller commits."""
+    ``event.data`` gets the case's code. Flushes nothing else; the caller commits.
+
+    ``alone``: the caller writes nothing else in its transaction (the web form without files).
+    On PostgreSQL the statement, which writes every row, is then its own transaction: run
+    outside the session's, it needs no BEGIN and no COMMIT (two round trips less)."""
     bound = list(bound)
     rest = _search_rest(case)
     calls: dict = {}
@@ -154,7 +171,7 @@ def write_new_case(case: Feedback, year: int, visit: StageVisit | None, event: A
     values["case"]["version"] = 1  # the version counter starts at 1 (the ORM's version_id_col)
     tables = tuple(type(b).__table__ for b in bound)
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = _write_postgresql(year, rest, rows, tables, calls)
+        ids = _write_postgresql(year, rest, rows, tables, calls, alone)
     else:
         ids = _write_sequential(year, rest, values, tables)
     _attach(case, visit, event, outbox, bound, values, ids, rest)
@@ -214,43 +231,48 @@ def _postgresql_statement(case: tuple, visit: tuple | None, event: tuple, outbox
     defaults (created_at…) one bound value: psycopg keeps its conversion of a query of at most
     4 KB and 50 bound values (parsed again on every execution above either).
     """
-    counter = _COUNTER_NEXT.cte("counter")
+    counter = (_COUNTER_NEXT_IF_TOKEN if token else _COUNTER_NEXT).cte("counter")
     n = counter.c.last_value
     # Constants as SQL text, not bound values: psycopg keeps its conversion of a query of at
     # most 50 bound values, and this one is near that with every optional field filled in.
     digits = when((n < literal_column(str(10 ** _WIDTH)), func.lpad(cast(n, Text), literal_column(str(_WIDTH)),
                                                                     literal_column("'0'"))), else_=cast(n, Text))
-    code = select(bindparam("code_prefix", type_=Text) + digits).scalar_subquery()
-    search = select(bindparam("search_prefix", type_=Text) + digits + bindparam("search_rest", type_=Text))
-    f = insert(_FEEDBACK).values({**_binds(_FEEDBACK, "f", case), "code": code,
-                                  "search_text": search.scalar_subquery()}) \
-        .returning(_FEEDBACK.c.id, _FEEDBACK.c.code).cte("f")
-    case_id = select(f.c.id).scalar_subquery()
-    picks = [f.c.id, f.c.code]
+
+    def insert_from(table, values: dict, *sources):
+        """INSERT … SELECT from ``sources``: a row for each row they hold, so none when the
+        counter took no number (the token changed)."""
+        names = list(values)
+        return insert(table).from_select(names, select(*(values[k] for k in names)).select_from(*sources)) \
+            .returning(table.c.id)
+
+    f = insert_from(_FEEDBACK, {**_binds(_FEEDBACK, "f", case),
+                                "code": bindparam("code_prefix", type_=Text) + digits,
+                                "search_text": bindparam("search_prefix", type_=Text) + digits
+                                + bindparam("search_rest", type_=Text)}, counter) \
+        .returning(_FEEDBACK.c.code).cte("f")
+    picks = [select(f.c.id).scalar_subquery(), select(f.c.code).scalar_subquery()]
     if visit is not None:
         t = StageVisit.__table__
-        v = insert(t).values({**_binds(t, "v", visit), "feedback_id": case_id}).returning(t.c.id).cte("v")
+        v = insert_from(t, {**_binds(t, "v", visit), "feedback_id": f.c.id}, f).cte("v")
         picks.append(select(v.c.id).scalar_subquery())
     t = AuditEvent.__table__
     data = cast(bindparam("e_data", type_=JSONB), JSONB).op("||")(
-        func.jsonb_build_object(literal_column("'code'"), select(f.c.code).scalar_subquery()))
-    e = insert(t).values({**_binds(t, "e", event), "feedback_id": case_id, "data": data}) \
-        .returning(t.c.id).cte("e")
-    event_id = select(e.c.id).scalar_subquery()
-    picks.append(event_id)
+        func.jsonb_build_object(literal_column("'code'"), f.c.code))
+    e = insert_from(t, {**_binds(t, "e", event), "feedback_id": f.c.id, "data": data}, f).cte("e")
+    picks.append(select(e.c.id).scalar_subquery())
     t = OutboxMessage.__table__
     for k, columns in enumerate(outbox):
-        o = insert(t).values({**_binds(t, f"o{k}_", columns), "feedback_id": case_id,
-                              "audit_event_id": event_id}).returning(t.c.id).cte(f"o{k}")
+        o = insert_from(t, {**_binds(t, f"o{k}_", columns), "feedback_id": f.c.id, "audit_event_id": e.c.id},
+                        f, e).cte(f"o{k}")
         picks.append(select(o.c.id).scalar_subquery())
     for k, (t, columns) in enumerate(bound):
-        b = insert(t).values({**_binds(t, f"b{k}_", columns), "feedback_id": case_id}) \
-            .returning(t.c.id).cte(f"b{k}")
+        b = insert_from(t, {**_binds(t, f"b{k}_", columns), "feedback_id": f.c.id}, f).cte(f"b{k}")
         picks.append(select(b.c.id).scalar_subquery())
     if token:  # the reference data's token, for a request that assumed it (reference.optimistic)
         picks.append(reference.TOKEN)
-    # Every CTE is referenced by the final SELECT, so each is rendered (PostgreSQL runs a
-    # data-modifying CTE once whether or not it is read; SQLAlchemy renders only those used).
+    # One row whatever was written (each id a scalar subquery, NULL when nothing was). Every
+    # CTE is referenced, so each is rendered (PostgreSQL runs a data-modifying CTE once whether
+    # or not it is read; SQLAlchemy renders only those used).
     return select(*picks)
 
 
@@ -268,7 +290,7 @@ def _compiled(dialect, *shape) -> tuple[str, tuple, dict]:
     return compiled.string, processors, constants
 
 
-def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, calls: dict) -> dict:
+def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, calls: dict, alone: bool) -> dict:
     t_v, t_e, t_o = StageVisit.__table__, AuditEvent.__table__, OutboxMessage.__table__
     case = _shape(_FEEDBACK, rows["case"], _SKIP["f"])
     visit = _shape(t_v, rows["visit"], _SKIP["v"]) if rows["visit"] is not None else None
@@ -287,14 +309,20 @@ def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, cal
     for k, (row, (t, columns)) in enumerate(zip(rows["bound"], bound)):
         params.update(_params(t, f"b{k}_", row[0], columns))
     assumed = reference.assumed()
-    connection = db.session.connection()
-    sql, processors, constants = _compiled(connection.dialect, case, visit, event, outbox, bound, assumed)
+    if assumed:
+        params["assumed_token"] = reference.assumed_token()
+    sql, processors, constants = _compiled(db.engine.dialect, case, visit, event, outbox, bound, assumed)
     params.update(constants)  # the values written into the statement (the token's row id)
     for name, process in processors:
         params[name] = process(params[name])
-    got = list(connection.exec_driver_sql(sql, params).one())
+    if alone and not db.session().in_transaction():
+        # The statement is the whole transaction: run on its own connection in autocommit.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            got = list(connection.exec_driver_sql(sql, params).one())
+    else:
+        got = list(db.session.connection().exec_driver_sql(sql, params).one())
     if assumed:
-        reference.confirm(got.pop())
+        reference.confirm(got.pop())  # a changed token: nothing was written, the view runs again
     ids = {"case": got.pop(0), "code": got.pop(0)}
     ids["visit"] = got.pop(0) if visit is not None else None
     ids["event"] = got.pop(0)

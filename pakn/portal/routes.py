@@ -232,7 +232,7 @@ def _write(form: SubmissionForm | None, payload: dict, files: list, key: str, di
         with transaction():
             token = new_tracking_token()
             case, token = receive_feedback(payload, SubmitterActor(), token=token,
-                                           bound=[idempotency.key_row(key, token, digest)])
+                                           bound=[idempotency.key_row(key, token, digest)], alone=not files)
             attachments.store_submission_files(case, files)
             code = case.code  # read before the commit expires the case: no reload to redirect
     except InvalidPayload as err:
