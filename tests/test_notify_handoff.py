@@ -20,6 +20,7 @@ from pakn.models import OutboxMessage
 from pakn.scenarios import SUBMISSION
 
 from .notify_support import ROOT, wait_until
+from .portal_support import FORM, form_values
 from .test_notifications_workers import QUEUE, SUBMITTER, redis_server, sink, submit, workers  # noqa: F401
 
 #: A web process of the app, its requests through the test client: sends ``n`` forms, says so,
@@ -74,6 +75,23 @@ def test_forms_sent_within_the_window_go_as_one_job_and_each_submitter_gets_one_
     assert sorted(code for msg in sink.to(SUBMITTER) for code in codes if code in sink.text(msg)) == sorted(codes)
     with app.app_context():
         assert relay_pending() == 0  # nothing left to re-send
+
+
+def test_web_forms_reach_their_submitters_through_the_hand_off(app, client, sink, workers, redis_server, window):
+    # The public form: its one statement commits on its own, and its receipt row still goes
+    # to RQ through the process's hand-off.
+    window(300)
+    codes = []
+    for _ in range(2):
+        values = form_values(client.get("/gop-y").get_data(as_text=True))
+        sent = client.post("/gop-y", data={**FORM, **values})
+        assert sent.status_code == 303
+        codes.append(sent.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    workers.start()
+    citizen = FORM["submitter_email"]
+    wait_until(lambda: len(sink.to(citizen)) >= 2, "both receipts", timeout=90)
+    assert sorted(code for msg in sink.to(citizen) for code in codes if code in sink.text(msg)) == sorted(codes)
+    wait_until(lambda: statuses(app) == ["sent", "sent"], "rows marked sent")
 
 
 def test_without_a_window_each_commit_is_enqueued_at_once(app, client, workers, redis_server, window):

@@ -157,7 +157,9 @@ def write_new_case(case: Feedback, year: int, visit: StageVisit | None, event: A
 
     ``alone``: the caller writes nothing else in its transaction (the web form without files).
     On PostgreSQL the statement, which writes every row, is then its own transaction: run
-    outside the session's, it needs no BEGIN and no COMMIT (two round trips less)."""
+    outside the session's, it needs no BEGIN and no COMMIT (two round trips less), and the
+    objects, already committed, are not attached to the session (they hold their ids and
+    written values; the outbox ids still go to the relay when the caller's block commits)."""
     bound = list(bound)
     rest = _search_rest(case)
     calls: dict = {}
@@ -174,7 +176,7 @@ def write_new_case(case: Feedback, year: int, visit: StageVisit | None, event: A
         ids = _write_postgresql(year, rest, rows, tables, calls, alone)
     else:
         ids = _write_sequential(year, rest, values, tables)
-    _attach(case, visit, event, outbox, bound, values, ids, rest)
+    _attach(case, visit, event, outbox, bound, values, ids, rest, session=not ids["committed"])
 
 
 def _columns(table, row: dict, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -315,7 +317,8 @@ def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, cal
     params.update(constants)  # the values written into the statement (the token's row id)
     for name, process in processors:
         params[name] = process(params[name])
-    if alone and not db.session().in_transaction():
+    committed = alone and not db.session().in_transaction()
+    if committed:
         # The statement is the whole transaction: run on its own connection in autocommit.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             got = list(connection.exec_driver_sql(sql, params).one())
@@ -323,7 +326,7 @@ def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, cal
         got = list(db.session.connection().exec_driver_sql(sql, params).one())
     if assumed:
         reference.confirm(got.pop())  # a changed token: nothing was written, the view runs again
-    ids = {"case": got.pop(0), "code": got.pop(0)}
+    ids = {"committed": committed, "case": got.pop(0), "code": got.pop(0)}
     ids["visit"] = got.pop(0) if visit is not None else None
     ids["event"] = got.pop(0)
     ids["outbox"] = [got.pop(0) for _ in outbox]
@@ -347,7 +350,7 @@ def _write_sequential(year: int, rest: str, values: dict, bound_tables: tuple) -
         return session.execute(_insert_statement(table, columns),
                                {f"r{_position(table)[k]}": row[k] for k in columns}).scalar_one()
 
-    ids: dict[str, Any] = {"code": code}
+    ids: dict[str, Any] = {"committed": False, "code": code}
     ids["case"] = add(_FEEDBACK, {**values["case"], "code": code, "search_text": code.casefold() + rest})
     ids["visit"] = (add(StageVisit.__table__, {**values["visit"], "feedback_id": ids["case"]})
                     if values["visit"] is not None else None)
@@ -365,8 +368,9 @@ def _nulls(table) -> dict[str, None]:
     return {c.key: None for c in table.c if c.server_default is None}
 
 
-def _attach(case, visit, event, outbox, bound, values, ids, rest: str) -> None:
-    """Give the objects their ids and written values, then put them in the session as loaded."""
+def _attach(case, visit, event, outbox, bound, values, ids, rest: str, session: bool = True) -> None:
+    """Give the objects their ids and written values, then put them in the session as loaded
+    (``session``; otherwise they stay out of it, holding what was written)."""
     code = ids["code"]
     filled = [(case, values["case"], ids["case"], {"code": code, "search_text": code.casefold() + rest}),
               (event, values["event"], ids["event"],
@@ -382,7 +386,9 @@ def _attach(case, visit, event, outbox, bound, values, ids, rest: str) -> None:
         # not written are NULL, so they are known too: no later access loads the row again.
         state = db.inspect(obj)
         state.dict.update({**_nulls(type(obj).__table__), **row, **written, "id": pk})
-        make_transient_to_detached(obj)
-    for obj, *_ in filled:
-        db.session.add(obj)
+        if session:
+            make_transient_to_detached(obj)
+    if session:
+        for obj, *_ in filled:
+            db.session.add(obj)
     db.session.info.setdefault(NEW_OUTBOX_IDS, []).extend(ids["outbox"])
