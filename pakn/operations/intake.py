@@ -20,7 +20,8 @@ audit, outbox), then written with Core:
 
 Afterwards the objects are attached to the session as if loaded (``make_transient_to_detached``),
 so the caller uses ``case.id``, ``case.code`` and relationships without a query, and the
-outbox ids are handed to the relay like those of a flush.
+outbox ids are handed to the relay like those of a flush. Objects written in their own
+transaction (``alone``) hold the same values but stay out of the session.
 """
 from __future__ import annotations
 
