@@ -21,7 +21,7 @@ def _fernet() -> Fernet:
 
 @functools.lru_cache(maxsize=8)
 def _fernet_for(secret: str) -> Fernet:
-    """One Fernet per key (built once: a submission seals two values)."""
+    """One Fernet per key, built once rather than at every seal and unseal."""
     key = hashlib.sha256(b"pakn-sealing-v1\x00" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 

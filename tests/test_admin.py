@@ -110,6 +110,12 @@ def test_levels_and_agencies_are_created_and_shown_as_a_tree(app, client, world,
         assert [e.data["code"] for e in events("agency_create")] == ["XA_TAN_PHU"]
         assert [e.data["code"] for e in events("agency_level_create")] == ["xa"]
         assert events("agency_create")[0].actor_id == world.users["admin"]
+    # "Add a sub-agency" opens the form with its parent chosen; a number no agency has chooses none.
+    chosen = re.compile(r'<option[^>]*selected[^>]*value="(\d+)"|<option[^>]*value="(\d+)"[^>]*selected')
+    assert any(str(vp) in m for m in chosen.findall(page(client, f"/admin/agencies/new?parent={vp}")[1]))
+    for odd in ("abc", str(2**31), str(10**30)):
+        response, html = page(client, f"/admin/agencies/new?parent={odd}")
+        assert response.status_code == 200 and not chosen.findall(html.split('name="parent_id"', 1)[1].split("</select>")[0])
 
 
 def test_invalid_agency_input_is_refused_with_what_was_typed_kept(app, client, world, login):

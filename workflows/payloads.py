@@ -194,7 +194,7 @@ class HandleInOfficeSchema(ClassificationFields):
 
 
 class AcceptSchema(PayloadSchema):
-    # A user id: PostgreSQL's integer holds no more (a larger number would fail in the database).
+    # A user id: at most PostgreSQL's integer (pakn.models.types.MAX_ID; workflows/ imports no pakn).
     assignee = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     note = Text(load_default=None, max_length=2000, multiline=True)
 

@@ -177,8 +177,9 @@ def _agency_page(form, agency: Agency | None, status: int = 200):
 def agency_new():
     form = AgencyForm()
     _agency_form_choices(form, None)
-    if request.method == "GET" and request.args.get("parent", type=row_id):
-        form.parent_id.data = request.args.get("parent", type=row_id)
+    parent = request.args.get("parent", type=row_id) if request.method == "GET" else None
+    if parent:
+        form.parent_id.data = parent
     done = _save(form, lambda: ops.save_agency(None, _agency_values(form), current_user),
                  lambda agency: (_("Đã thêm cơ quan %(name)s.", name=agency.name), url_for(".agencies")))
     return done or _agency_page(form, None, 422 if form.errors else 200)

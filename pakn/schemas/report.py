@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from marshmallow import RAISE, Schema, fields, validate
 
+from ..models.types import MAX_ID
 from .base import Instant, OutputSchema
 
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer"},
@@ -75,7 +76,7 @@ class ReportQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    agency = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1), metadata={
+    agency = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID), metadata={
         "description": "An agency's id (office staff only; agency staff always get their own). "
                        "Without it the office gets the consolidated report."})
 
