@@ -103,11 +103,15 @@ class Handoff:
 
     def add(self, ids: list[int]) -> None:
         with self.ready:
+            first = not self.ids
             self.ids.extend(ids)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="pakn-outbox-handoff", daemon=True)
                 self.thread.start()
-            self.ready.notify()
+            # Woken only when its wait can end (a first id, a full batch): waking it for every
+            # id made it take the GIL from the requests once a commit (4 % of a submission).
+            if first or len(self.ids) >= self.size:
+                self.ready.notify()
 
     def _take(self) -> list[int]:
         """The ids to enqueue now: waits for a first one, then the window or a full batch."""

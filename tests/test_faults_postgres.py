@@ -24,7 +24,7 @@ import pytest
 from flask_migrate import upgrade
 from redis import Redis
 from rq.job import Job
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from notifications.jobs import job_id
 from notifications.relay import relay_pending
@@ -184,6 +184,41 @@ def test_form_submission_with_a_file_in_flight_gets_a_503_page_and_no_orphan_fil
     monkeypatch.undo()
     assert submit_form(client, attachments=[(io.BytesIO(simple_pdf()), "đơn.pdf")]).status_code == 303
     assert counts(pg_app)["Attachment"] == before["Attachment"] + 1
+
+
+def test_form_whose_connection_dies_before_its_statement_gets_a_503_page_then_the_next_works(pg_app, cluster):
+    """The form without files writes its case in one autocommit statement on the driver's
+    cursor: a connection ended after the pool checked it out (the server killed the backend)
+    still gives the 503 page, writes nothing, and leaves the pool, so the next form goes in."""
+    client = pg_app.test_client()
+    assert submit_form(client).status_code == 303
+    before = counts(pg_app)
+    page = client.get("/gop-y")
+    killer = create_engine(cluster.url)
+    killed = []
+
+    def terminate(dbapi_connection, record, proxy):
+        if not killed:
+            killed.append(dbapi_connection.info.backend_pid)
+            with killer.begin() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": killed[0]})
+
+    with pg_app.app_context():
+        event.listen(db.engine, "checkout", terminate)
+    try:
+        response = client.post("/gop-y", data={**FORM, **form_values(page.get_data(as_text=True))})
+    finally:
+        with pg_app.app_context():
+            event.remove(db.engine, "checkout", terminate)
+        killer.dispose()
+    assert killed
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503, html
+    assert "Hệ thống tạm thời không phục vụ được. Vui lòng thử lại sau." in html
+    assert not [leak for leak in LEAKS if leak in html]
+    assert counts(pg_app) == before
+    assert submit_form(client).status_code == 303
+    assert counts(pg_app)["Feedback"] == before["Feedback"] + 1
 
 
 def test_a_read_while_the_server_is_down_is_a_503_then_works_when_it_is_back(pg_app, cluster):

@@ -31,6 +31,7 @@ from datetime import date, datetime
 from typing import Any, Iterable
 
 from sqlalchemy import BigInteger, Integer, Text, bindparam, case as when, cast, func, insert, literal_column, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -320,9 +321,7 @@ def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, cal
         params[name] = process(params[name])
     committed = alone and not db.session().in_transaction()
     if committed:
-        # The statement is the whole transaction: run on its own connection in autocommit.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            got = list(connection.exec_driver_sql(sql, params).one())
+        got = list(_autocommit_row(sql, params))
     else:
         got = list(db.session.connection().exec_driver_sql(sql, params).one())
     if assumed:
@@ -333,6 +332,36 @@ def _write_postgresql(year: int, rest: str, rows: dict, bound_tables: tuple, cal
     ids["outbox"] = [got.pop(0) for _ in outbox]
     ids["bound"] = [got.pop(0) for _ in bound]
     return ids
+
+
+def _autocommit_row(sql: str, params: dict) -> tuple:
+    """The one row of ``sql`` run as its own transaction on a pooled connection in autocommit.
+
+    On the driver's cursor: SQLAlchemy's execution (its context, its result's metadata built
+    from the cursor's description, the isolation level set and reset around the checkout)
+    cost more Python than the statement's own conversion. What it did that matters is kept:
+    a driver error becomes SQLAlchemy's (``IntegrityError`` for a form sent twice, the
+    database's unavailability for a 503) and a broken connection leaves the pool."""
+    fairy = db.engine.raw_connection()  # the pool's checkout: pakn.liveness checks the connection
+    connection = fairy.driver_connection
+    try:
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        finally:
+            if not connection.broken:
+                connection.autocommit = False
+    except db.engine.dialect.loaded_dbapi.Error as err:
+        invalidated = db.engine.dialect.is_disconnect(err, connection, None)
+        if invalidated:
+            fairy.invalidate(err)
+        raise sa_exc.DBAPIError.instance(sql, None, err, db.engine.dialect.loaded_dbapi.Error,
+                                         hide_parameters=True, dialect=db.engine.dialect,
+                                         connection_invalidated=invalidated) from err
+    finally:
+        fairy.close()
 
 
 @functools.lru_cache(maxsize=256)

@@ -27,17 +27,23 @@ CACHEABLE_ENDPOINTS = frozenset({
 })
 
 
+#: The headers every response gets unless its view set its own (lower-case name, name, value).
+_DEFAULTS = tuple((name.lower(), name, value) for name, value in (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")))
+
+
 def _headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Referrer-Policy", "same-origin")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    if request.is_secure:
-        h.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint not in CACHEABLE_ENDPOINTS and "Cache-Control" not in h:
+    present = {name.lower() for name, _ in h.items()}  # one pass, not one scan per header
+    h.extend([(name, value) for lower, name, value in _DEFAULTS if lower not in present])
+    if request.is_secure and "strict-transport-security" not in present:
+        h["Strict-Transport-Security"] = HSTS
+    if request.endpoint not in CACHEABLE_ENDPOINTS and "cache-control" not in present:
         h["Cache-Control"] = "no-store"  # for anyone: no need to load the user (a public form's POST)
     elif current_user.is_authenticated:
         h["Cache-Control"] = "no-store"  # whatever the view said: the page may name the user
