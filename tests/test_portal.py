@@ -90,6 +90,8 @@ def test_english_form_and_receipt(client, world, english):
     response = post_form(client, form_values(html))
     assert response.status_code == 303
     assert "Sent successfully" in text(client.get(response.headers["Location"]))
+    refused = text(post_form(client, form_values(text(client.get("/gop-y"))), declaration=""))
+    assert "Declaration: Tick the declaration to send." in refused
 
 
 # -- bad input ---------------------------------------------------------------------------------------
@@ -119,6 +121,9 @@ def test_bad_input_is_refused_next_to_its_field_with_a_summary_and_everything_ke
     assert count_cases(app) == 0
     summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
     assert message in summary
+    assert ".:" not in summary  # a field is named by a label, not by a sentence ending in a stop
+    if field == "declaration":
+        assert "Lời cam đoan: Cần đánh dấu ô cam đoan để gửi." in summary
     anchor = {"declaration": "declaration"}.get(field, field)
     assert f'href="#{anchor}"' in summary
     group = re.search(rf'<(?:div|fieldset) class="field[^"]*has-error[^"]*"[^>]*>.*?</(?:div|fieldset)>|'

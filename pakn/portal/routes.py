@@ -10,7 +10,7 @@ import re
 from flask import (
     Response, abort, current_app, flash, redirect, render_template, request, session, url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -128,11 +128,17 @@ def _add_errors(errors: dict[str, list[str]], fields) -> None:
                 errors[target].append(text)
 
 
+#: The error summary names a field by its label; these fields' labels are whole sentences
+#: (the declaration's ends in a full stop), so the summary names them shortly.
+SUMMARY_LABELS = {"declaration": _l("Lời cam đoan")}
+
+
 def _render_form(form: SubmissionForm, errors: dict | None = None, similar=None, status: int = 200,
                  checked: bool = False):
     errors = errors or {}
     order = ["_form", *PAYLOAD_FIELDS, "attachments", "declaration"]
     labels = {name: form[name].label.text for name in order if name != "_form"}
+    labels.update({name: str(label) for name, label in SUMMARY_LABELS.items()})
     summary = [(name, f"{labels[name]}: {message}" if name in labels else message)
                for name in order for message in errors.get(name, [])]
     return render_template("portal/submit.html", form=form, errors=errors, summary=summary,
